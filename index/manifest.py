@@ -1,0 +1,68 @@
+"""The manifest: what an index was built with, so a mismatched load fails clearly."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+class IndexProblem(Exception):
+    """Base for index problems the user can fix; the message says what to run."""
+
+
+class IndexMissingError(IndexProblem):
+    pass
+
+
+class IndexMismatchError(IndexProblem):
+    pass
+
+
+class IndexCorruptError(IndexProblem):
+    pass
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    embedder_id: str
+    dim: int
+    chunking: dict  # ChunkingParams as a dict
+    documents: dict[str, str]  # doc_id -> sha256 of the file's bytes
+    sources: list[str]  # directories the documents were read from
+    n_chunks: int
+    faiss_kind: str  # "flat" (exact) or "hnsw" (approximate)
+    approximate_threshold: int  # chunk count above which the index is approximate
+    faiss_params: dict  # e.g. {"M": 32, "ef_search": 64} for HNSW
+    built_at: str
+    files: dict[str, dict] = field(default_factory=dict)  # name -> {bytes, sha256}
+    skipped: dict[str, str] = field(default_factory=dict)  # doc_id -> reason
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def read(cls, path: Path) -> "Manifest":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise IndexMissingError(f"{path}: no manifest; run `isnad index`") from exc
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(
+                f"{path}: manifest unreadable ({exc}); run `isnad index --rebuild`"
+            ) from exc
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"{path}: index format version {version!r}, this Isnad reads version "
+                f"{FORMAT_VERSION}; run `isnad index --rebuild`"
+            )
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise IndexCorruptError(
+                f"{path}: manifest fields do not match ({exc}); run `isnad index --rebuild`"
+            ) from exc

@@ -1,0 +1,277 @@
+"""The persisted index on disk, and reading it back.
+
+    HOME/index/CURRENT            name of the live generation (replaced atomically)
+    HOME/index/gen-*/chunks.sqlite documents, chunks, vectors (BLOB), FTS5 lexical index
+    HOME/index/gen-*/vectors.faiss FAISS index over chunk vectors, ids = chunks.id
+    HOME/index/gen-*/manifest.json embedder, dimension, chunking, checksums, counts
+
+A build writes a new generation beside the live one and switches CURRENT only
+when it is complete, so a killed build never damages the index in use.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.lexical import ArabicAnalyzer, fts_query
+from index.manifest import (
+    MANIFEST_NAME,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    Manifest,
+)
+
+SQLITE_NAME = "chunks.sqlite"
+FAISS_NAME = "vectors.faiss"
+CURRENT_NAME = "CURRENT"
+FULL_CHECKSUM_LIMIT = 256 * 2**20  # above this size only sizes are verified at load
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, date TEXT,
+    language TEXT, format TEXT, sha256 TEXT NOT NULL, text TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id), ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, section TEXT, text TEXT NOT NULL,
+    vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    stems, words, tokenize='unicode61 remove_diacritics 0');
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    language: str
+    format: str
+    n_chunks: int
+
+
+def index_root(home: Path) -> Path:
+    return Path(home) / "index"
+
+
+def live_generation(home: Path) -> Path | None:
+    current = index_root(home) / CURRENT_NAME
+    try:
+        name = current.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return index_root(home) / name if name else None
+
+
+def file_digest(path: Path) -> dict:
+    size = path.stat().st_size
+    entry = {"bytes": size}
+    if size <= FULL_CHECKSUM_LIMIT:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        entry["sha256"] = h.hexdigest()
+    return entry
+
+
+class IndexStore:
+    """A loaded, read-only index: FAISS in memory, SQLite for text and lexical search.
+
+    Safe to share between threads (the web app answers several users at once).
+    """
+
+    def __init__(self, directory: Path, manifest: Manifest, faiss_index, analyzer: ArabicAnalyzer):
+        self.directory = directory
+        self.manifest = manifest
+        self.analyzer = analyzer
+        self._faiss = faiss_index
+        self._db = sqlite3.connect(
+            f"file:{directory / SQLITE_NAME}?mode=ro", uri=True, check_same_thread=False
+        )
+        self._lock = threading.Lock()
+        self._doc_text: OrderedDict[str, str] = OrderedDict()  # small LRU of document texts
+        self._titles = dict(self._db.execute("SELECT doc_id, title FROM documents"))
+
+    @classmethod
+    def open(cls, home: Path, expected_embedder_id: str | None = None) -> "IndexStore":
+        import faiss
+
+        directory = live_generation(home)
+        if directory is None or not directory.is_dir():
+            raise IndexMissingError(
+                f"no index in {index_root(home)}; run `isnad index` to build it"
+            )
+        manifest = Manifest.read(directory / MANIFEST_NAME)
+        if expected_embedder_id and manifest.embedder_id != expected_embedder_id:
+            raise IndexMismatchError(
+                f"the index in {directory} was built with embedder {manifest.embedder_id!r}, "
+                f"not {expected_embedder_id!r}; run `isnad index --rebuild` "
+                f"(or choose embedder {manifest.embedder_id!r})"
+            )
+        verify_files(directory, manifest)
+        try:
+            vectors = faiss.read_index(str(directory / FAISS_NAME))
+        except RuntimeError as exc:
+            raise IndexCorruptError(
+                f"{directory / FAISS_NAME}: unreadable ({exc}); run `isnad index --rebuild`"
+            ) from exc
+        if vectors.ntotal != manifest.n_chunks or vectors.d != manifest.dim:
+            raise IndexCorruptError(
+                f"{directory / FAISS_NAME}: holds {vectors.ntotal} vectors of dimension "
+                f"{vectors.d}, manifest says {manifest.n_chunks} of {manifest.dim}; "
+                "run `isnad index --rebuild`"
+            )
+        if manifest.faiss_kind == "hnsw":
+            faiss.downcast_index(vectors.index).hnsw.efSearch = int(manifest.faiss_params.get("ef_search", 64))
+        store = cls(directory, manifest, vectors, ArabicAnalyzer())
+        n_rows = store._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        if n_rows != manifest.n_chunks:
+            raise IndexCorruptError(
+                f"{directory / SQLITE_NAME}: {n_rows} chunks, manifest says "
+                f"{manifest.n_chunks}; run `isnad index --rebuild`"
+            )
+        return store
+
+    # -- search -----------------------------------------------------------------------
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self._faiss.ntotal == 0:
+            return []
+        k = min(k, self._faiss.ntotal)
+        scores, ids = self._faiss.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def lexical_search(
+        self, stems: list[str], words: list[str], k: int, word_weight: float = 1.0
+    ) -> list[tuple[int, float]]:
+        """BM25 over the FTS5 index; returns (chunk id, score) with larger = better."""
+        parts = []
+        stem_q = fts_query(stems)
+        word_q = fts_query(words)
+        if stem_q:
+            parts.append(f"stems : ({stem_q})")
+        if word_q:
+            parts.append(f"words : ({word_q})")
+        if not parts:
+            return []
+        expr = " OR ".join(parts)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, -bm25(chunks_fts, 1.0, ?) AS score FROM chunks_fts "
+                "WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (word_weight, expr, k),
+            ).fetchall()
+        return [(int(r), float(s)) for r, s in rows]
+
+    # -- records ------------------------------------------------------------------------
+    def chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, chunk_id, doc_id, section, start, end, text FROM chunks "
+                f"WHERE id IN ({marks})",
+                list(ids),
+            ).fetchall()
+        return {
+            r[0]: StoredChunk(r[0], r[1], r[2], self._titles.get(r[2], r[2]), r[3] or "", r[4], r[5], r[6])
+            for r in rows
+        }
+
+    def neighbours(self, chunk: StoredChunk) -> list[StoredChunk]:
+        """Chunks of the same document that overlap `chunk` (for de-duplication)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM chunks WHERE doc_id = ? AND start < ? AND end > ? AND id != ?",
+                (chunk.doc_id, chunk.end, chunk.start, chunk.id),
+            ).fetchall()
+        return list(self.chunks([r[0] for r in rows]).values())
+
+    def document_text(self, doc_id: str) -> str:
+        with self._lock:
+            if doc_id in self._doc_text:
+                self._doc_text.move_to_end(doc_id)
+                return self._doc_text[doc_id]
+            row = self._db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+            if row is None:
+                raise KeyError(doc_id)
+            self._doc_text[doc_id] = row[0]
+            if len(self._doc_text) > 32:
+                self._doc_text.popitem(last=False)
+            return row[0]
+
+    def documents(self) -> list[StoredDocument]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc_id, title, source, date, language, format, n_chunks "
+                "FROM documents ORDER BY doc_id"
+            ).fetchall()
+        return [StoredDocument(*r) for r in rows]
+
+    def title(self, doc_id: str) -> str:
+        return self._titles.get(doc_id, doc_id)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def verify_files(directory: Path, manifest: Manifest) -> None:
+    """Sizes always, and checksums for files small enough to hash at load."""
+    for name, expected in manifest.files.items():
+        path = directory / name
+        if not path.exists():
+            raise IndexCorruptError(f"{path}: missing; run `isnad index --rebuild`")
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            raise IndexCorruptError(
+                f"{path}: {size} bytes, the manifest recorded {expected.get('bytes')} "
+                "(truncated or altered); run `isnad index --rebuild`"
+            )
+        if "sha256" in expected and file_digest(path).get("sha256") != expected["sha256"]:
+            raise IndexCorruptError(
+                f"{path}: checksum differs from the manifest (altered or damaged); "
+                "run `isnad index --rebuild`"
+            )
+
+
+def open_writable(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    return db
+
+
+def vector_blob(vec: np.ndarray) -> bytes:
+    return np.asarray(vec, dtype=np.float32).tobytes()
+
+
+def write_atomic(path: Path, data: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
