@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Validate the fixed evaluation question set (corpus.jsonl).
+
+Stdlib only. Paths are resolved from this script's own location:
+  questions: <script dir>/corpus.jsonl  (or the path given as argv[1])
+  documents: <script dir>/../../corpus/documents/<doc_id>
+
+Checks:
+  * every line is a JSON object with the required fields and allowed values
+  * ids are unique and look like c001, c002, ...
+  * answerable items: doc_id names an existing document, evidence is a
+    verbatim substring of that document (and does not span a line break),
+    answer is a substring of evidence
+  * unanswerable items: doc_id/evidence/answer are null, answerable is false
+  * "follows" (second turn of a follow-up pair) points to an earlier id
+  * per-kind minima, digit-direction minima, per-document coverage
+
+Prints counts per kind and per document; exits 1 on any problem.
+"""
+import collections
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DOCS_DIR = (HERE / ".." / ".." / "corpus" / "documents").resolve()
+DEFAULT_QUESTIONS = HERE / "corpus.jsonl"
+
+REQUIRED = ("id", "question", "doc_id", "evidence", "answer", "answerable", "kind", "lang")
+KINDS = {"factoid", "digits", "spelling", "paraphrase", "english", "unanswerable", "followup"}
+LANGS = {"ar", "en"}
+
+MIN_TOTAL = 90
+MIN_KIND = {
+    "spelling": 8,
+    "paraphrase": 12,
+    "english": 8,
+    "unanswerable": 12,
+    "followup": 6,  # second turns (kind followup with "follows")
+}
+MIN_DIGITS_WESTERN_Q_INDIC_DOC = 8  # question has 0-9, evidence has ٠-٩
+MIN_DIGITS_INDIC_Q_WESTERN_DOC = 3  # question has ٠-٩, evidence has 0-9
+MIN_PER_DOC = 8
+LONG_DOC = "turkish-smart-power-central-asia.txt"
+MIN_LONG_DOC = 25
+
+WESTERN = re.compile(r"[0-9]")
+INDIC = re.compile(r"[\u0660-\u0669]")
+ID_RE = re.compile(r"^c\d{3,}$")
+
+
+def main(argv):
+    qpath = Path(argv[1]) if len(argv) > 1 else DEFAULT_QUESTIONS
+    errors = []
+
+    def err(where, msg):
+        errors.append(f"{where}: {msg}")
+
+    docs = {p.name: p.read_text(encoding="utf-8") for p in sorted(DOCS_DIR.glob("*.txt"))}
+    if not docs:
+        err("documents", f"no *.txt found in {DOCS_DIR}")
+
+    rows = []
+    with open(qpath, encoding="utf-8") as f:
+        for ln, line in enumerate(f, 1):
+            if not line.strip():
+                err(f"line {ln}", "blank line")
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                err(f"line {ln}", f"invalid JSON: {e}")
+                continue
+            if not isinstance(obj, dict):
+                err(f"line {ln}", "not a JSON object")
+                continue
+            rows.append((ln, obj))
+
+    seen = {}
+    kind_counts = collections.Counter()
+    doc_counts = collections.Counter()
+    w2i = i2w = 0
+    followup_pairs = 0
+
+    for ln, r in rows:
+        rid = r.get("id")
+        where = f"line {ln} ({rid})"
+        missing = [k for k in REQUIRED if k not in r]
+        if missing:
+            err(where, f"missing fields {missing}")
+            continue
+        extra = set(r) - set(REQUIRED) - {"follows"}
+        if extra:
+            err(where, f"unexpected fields {sorted(extra)}")
+        if not isinstance(rid, str) or not ID_RE.match(rid):
+            err(where, "id must look like c001")
+        if rid in seen:
+            err(where, f"duplicate id (first on line {seen[rid]})")
+        q, doc_id, ev, ans = r["question"], r["doc_id"], r["evidence"], r["answer"]
+        kind, lang, answerable = r["kind"], r["lang"], r["answerable"]
+        if not isinstance(q, str) or not q.strip():
+            err(where, "empty question")
+        if kind not in KINDS:
+            err(where, f"bad kind {kind!r}")
+        if lang not in LANGS:
+            err(where, f"bad lang {lang!r}")
+        if not isinstance(answerable, bool):
+            err(where, "answerable must be a boolean")
+        kind_counts[kind] += 1
+
+        if kind == "english" and lang != "en":
+            err(where, "kind english must have lang en")
+        if lang == "en" and isinstance(q, str) and re.search(r"[\u0600-\u06FF]", q):
+            err(where, "lang en but question contains Arabic script")
+
+        if kind == "unanswerable" or answerable is False:
+            if kind != "unanswerable" or answerable is not False:
+                err(where, "unanswerable kind and answerable=false must go together")
+            if doc_id is not None or ev is not None or ans is not None:
+                err(where, "unanswerable must have null doc_id/evidence/answer")
+            doc_counts["(none)"] += 1
+        else:
+            doc_counts[doc_id] += 1
+            if doc_id not in docs:
+                err(where, f"unknown doc_id {doc_id!r}")
+            elif not isinstance(ev, str) or not ev:
+                err(where, "evidence missing")
+            else:
+                if "\n" in ev or "\r" in ev:
+                    err(where, "evidence spans a line break")
+                if ev not in docs[doc_id]:
+                    err(where, "evidence is not a verbatim substring of the document")
+                if not isinstance(ans, str) or not ans:
+                    err(where, "answer missing")
+                elif ans not in ev:
+                    err(where, "answer is not a substring of evidence")
+                elif ans == ev:
+                    err(where, "answer equals the whole evidence")
+            if kind == "digits" and isinstance(ev, str):
+                if WESTERN.search(q) and INDIC.search(ev):
+                    w2i += 1
+                elif INDIC.search(q) and WESTERN.search(ev):
+                    i2w += 1
+                else:
+                    err(where, "digits question: question and evidence do not use different digit systems")
+
+        if "follows" in r:
+            fid = r["follows"]
+            if fid not in seen:
+                err(where, f"follows {fid!r} is not an earlier id")
+            if kind != "followup":
+                err(where, "an item with follows must have kind followup")
+            else:
+                followup_pairs += 1
+        seen[rid] = ln
+
+    if len(rows) < MIN_TOTAL:
+        err("total", f"{len(rows)} questions < {MIN_TOTAL}")
+    for k, m in MIN_KIND.items():
+        have = followup_pairs if k == "followup" else kind_counts[k]
+        if have < m:
+            err("kinds", f"{k}: {have} < {m}")
+    if w2i < MIN_DIGITS_WESTERN_Q_INDIC_DOC:
+        err("digits", f"western-in-question/indic-in-doc: {w2i} < {MIN_DIGITS_WESTERN_Q_INDIC_DOC}")
+    if i2w < MIN_DIGITS_INDIC_Q_WESTERN_DOC:
+        err("digits", f"indic-in-question/western-in-doc: {i2w} < {MIN_DIGITS_INDIC_Q_WESTERN_DOC}")
+    for name in docs:
+        need = MIN_LONG_DOC if name == LONG_DOC else MIN_PER_DOC
+        if doc_counts[name] < need:
+            err("docs", f"{name}: {doc_counts[name]} < {need}")
+
+    print(f"questions: {len(rows)}  ({qpath})")
+    print("per kind:")
+    for k in sorted(KINDS):
+        print(f"  {k:13s} {kind_counts[k]}")
+    print(f"  digits direction: western-q/indic-doc={w2i}  indic-q/western-doc={i2w}")
+    print(f"  follow-up pairs (second turns with 'follows'): {followup_pairs}")
+    print("per doc:")
+    for d in sorted(doc_counts, key=lambda x: (x == "(none)", x)):
+        print(f"  {d:55s} {doc_counts[d]}")
+    if errors:
+        print(f"\n{len(errors)} problem(s):")
+        for e in errors:
+            print("  " + e)
+        return 1
+    print("\nOK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
