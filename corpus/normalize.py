@@ -43,14 +43,16 @@ _NEEDS_NFKC = re.compile(r"[\uFB50-\uFDFF\uFE70-\uFEFF\uFF00-\uFFEF]")
 def _char(c: str) -> str:
     if _NEEDS_NFKC.match(c):
         c = unicodedata.normalize("NFKC", c)
-    return c.translate(_TABLE).lower()
+    return c.translate(_TABLE).casefold()
 
 
 def normalize(text: str) -> str:
     """Normalize text for matching: the same rules as `normalize_with_offsets`."""
     if _NEEDS_NFKC.search(text):
         return "".join(_char(c) for c in text)
-    return text.translate(_TABLE).lower()
+    # casefold, not lower: lower() is context-sensitive (Greek final sigma), which
+    # would make this differ from the per-character normalize_with_offsets.
+    return text.translate(_TABLE).casefold()
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:

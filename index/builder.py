@@ -7,6 +7,8 @@ atomic rename, so an interrupted build leaves the previous index untouched.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import sqlite3
 import sys
@@ -49,6 +51,8 @@ class IndexParams:
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 64
+    # Header embedded and indexed with each chunk: "none", "title" or "title+section".
+    header: str = "title+section"
 
 
 @dataclass
@@ -88,18 +92,30 @@ def build_index(
 
     previous = None if rebuild else _reusable_manifest(home, embedder, params, sources)
     old_docs = previous.documents if previous else {}
+    old_meta = previous.catalog if previous else {}
     current = {doc_id: file_sha256(path) for doc_id, (path, _) in files.items()}
+    # A catalog entry is part of the document: editing a title re-indexes it.
+    meta_digest = {doc_id: _meta_digest(m) for doc_id, (_, m) in files.items()}
+
+    def same(d: str) -> bool:
+        return old_docs.get(d) == current[d] and old_meta.get(d, "") == meta_digest[d]
+
     report.removed = sorted(set(old_docs) - set(current))
-    report.unchanged = sorted(d for d in current if old_docs.get(d) == current[d])
-    report.changed = sorted(d for d in current if d in old_docs and old_docs[d] != current[d])
-    report.added = sorted(d for d in current if d not in old_docs)
-    # Documents skipped last time are retried (the user may have fixed them).
-    retry = sorted(d for d in (previous.skipped if previous else {}) if d in current and d in report.unchanged)
-    if previous and report.up_to_date and not retry:
+    report.unchanged = sorted(d for d in current if d in old_docs and same(d))
+    report.changed = sorted(d for d in current if d in old_docs and not same(d))
+    # Files skipped last time are retried once they change (the user may have
+    # fixed them); an unchanged bad file stays skipped without a new build.
+    old_skipped = previous.skipped_sha if previous else {}
+    still_skipped = sorted(
+        d for d in current
+        if d not in old_docs and d in previous.skipped and old_skipped.get(d) == current[d]
+    ) if previous else []
+    report.added = sorted(d for d in current if d not in old_docs and d not in still_skipped)
+    if previous and report.up_to_date:
         report.chunks_total = previous.n_chunks
         report.faiss_kind = previous.faiss_kind
         report.directory = str(live_generation(home))
-        report.skipped = [Skipped(d, r) for d, r in previous.skipped.items()]
+        report.skipped = [Skipped(d, previous.skipped[d]) for d in still_skipped]
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -115,9 +131,9 @@ def build_index(
     analyzer = ArabicAnalyzer()
     cache = EmbeddingCache(Path(home) / "cache" / "embeddings.sqlite", embedder.id, embedder.dim)
     try:
-        for doc_id in report.removed + report.changed + retry:
+        for doc_id in report.removed + report.changed:
             _delete_document(db, doc_id)
-        to_load = report.changed + report.added + retry
+        to_load = report.changed + report.added
         docs: list[Document] = []
         stage(f"reading {len(to_load)} document(s)")
         for doc_id in to_load:
@@ -126,12 +142,9 @@ def build_index(
                 docs.append(load_document(path, doc_id, meta))
             except DocumentError as exc:
                 report.skipped.append(Skipped(doc_id, str(exc)))
-        report.skipped += [
-            Skipped(d, r) for d, r in (previous.skipped if previous else {}).items()
-            if d in report.unchanged and d not in retry
-        ]
+        report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
         chunks = [(doc, chunk_document(doc, params.chunking)) for doc in docs]
-        _insert(db, chunks, embedder, cache, analyzer, report, progress, stage)
+        _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
         db.commit()
         stage("writing vectors")
         n_chunks, kind = _write_faiss(db, gen / FAISS_NAME, embedder.dim, params)
@@ -141,7 +154,7 @@ def build_index(
             format_version=FORMAT_VERSION,
             embedder_id=embedder.id,
             dim=embedder.dim,
-            chunking=asdict(params.chunking),
+            chunking=_chunking_record(params),
             documents={d: current[d] for d in current if d not in {s.doc_id for s in report.skipped}},
             sources=[str(s) for s in sources],
             n_chunks=n_chunks,
@@ -152,6 +165,8 @@ def build_index(
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             files={SQLITE_NAME: file_digest(db_path), FAISS_NAME: file_digest(gen / FAISS_NAME)},
             skipped={s.doc_id: s.reason for s in report.skipped},
+            skipped_sha={s.doc_id: current[s.doc_id] for s in report.skipped if s.doc_id in current},
+            catalog={d: meta_digest[d] for d in current if meta_digest[d]},
         )
         write_atomic(gen / MANIFEST_NAME, manifest.to_json())
         old = live_generation(home)
@@ -172,6 +187,19 @@ def build_index(
     report.directory = str(gen)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _chunking_record(params: IndexParams) -> dict:
+    """What decides chunk texts and vectors: a change means a full rebuild."""
+    return {**asdict(params.chunking), "header": params.header}
+
+
+def _meta_digest(meta: dict) -> str:
+    """A digest of a document's catalog entry ("" when it has none)."""
+    if not meta:
+        return ""
+    data = json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 def _collect_files(sources: list[Path]) -> dict[str, tuple[Path, dict]]:
@@ -202,7 +230,7 @@ def _reusable_manifest(home: Path, embedder: Embedder, params: IndexParams, sour
         return None  # damaged or old-format index: rebuild from scratch
     same = (
         manifest.embedder_id == embedder.id
-        and manifest.chunking == asdict(params.chunking)
+        and manifest.chunking == _chunking_record(params)
         and manifest.sources == [str(s) for s in sources]
     )
     return manifest if same else None
@@ -228,23 +256,35 @@ def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:
     db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
 
-def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage) -> None:
+def contextual_text(doc: Document, chunk, params: IndexParams) -> str:
+    """What is embedded and keyword-indexed for a chunk: its text under a header
+    naming the document (and section), so a passage that never repeats its
+    subject's name can still be found by it."""
+    if params.header == "none":
+        return chunk.text
+    parts = [doc.title]
+    if params.header == "title+section" and chunk.section and chunk.section != doc.title:
+        parts.append(chunk.section)
+    return " — ".join(parts) + "\n" + chunk.text
+
+
+def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params) -> None:
     from tqdm import tqdm
 
-    all_chunks = [c for _, cs in chunks for c in cs]
-    cached = cache.get_many([c.text for c in all_chunks])
-    missing = [c for c in all_chunks if cache.key(c.text) not in cached]
-    stage(f"embedding {len(missing)} of {len(all_chunks)} new passages")
+    texts = {c.chunk_id: contextual_text(doc, c, params) for doc, cs in chunks for c in cs}
+    cached = cache.get_many(list(texts.values()))
+    missing = [t for t in dict.fromkeys(texts.values()) if cache.key(t) not in cached]
+    stage(f"embedding {len(missing)} of {len(texts)} new passages")
     bar = tqdm(
         total=len(missing), desc="embedding passages", unit="chunk",
         disable=(not sys.stderr.isatty()) if progress is None else not progress,
     )
     for i in range(0, len(missing), EMBED_BATCH):
         batch = missing[i : i + EMBED_BATCH]
-        vecs = embedder.embed_passages([c.text for c in batch])
-        cache.put_many([c.text for c in batch], vecs)
-        for c, v in zip(batch, vecs):
-            cached[cache.key(c.text)] = v
+        vecs = embedder.embed_passages(batch)
+        cache.put_many(batch, vecs)
+        for t, v in zip(batch, vecs):
+            cached[cache.key(t)] = v
         report.chunks_embedded += len(batch)
         bar.update(len(batch))
     bar.close()
@@ -254,14 +294,14 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage) -> N
             (doc.doc_id, doc.title, doc.source, doc.date, doc.language, doc.format, doc.sha256, doc.text, len(doc_chunks)),
         )
         for c in doc_chunks:
+            text = texts[c.chunk_id]
             cur = db.execute(
                 "INSERT INTO chunks (chunk_id, doc_id, ordinal, start, end, section, text, vector) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.section, c.text,
-                 vector_blob(cached[cache.key(c.text)])),
+                 vector_blob(cached[cache.key(text)])),
             )
-            # The section heading is indexed with the passage: it names the topic.
-            analyzed = analyzer.analyze(f"{doc.title if c.ordinal == 0 else ''} {c.section}\n{c.text}")
+            analyzed = analyzer.analyze(text)
             db.execute(
                 "INSERT INTO chunks_fts (rowid, stems, words) VALUES (?, ?, ?)",
                 (cur.lastrowid, " ".join(analyzed.stems), " ".join(analyzed.words)),

@@ -72,7 +72,10 @@ class SentenceTransformerEmbedder:
             raise EmbedderError(
                 f"cannot load sentence-transformers model {name_or_path!r} offline: {exc}"
             ) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # sentence-transformers 5 renamed get_sentence_embedding_dimension (deprecated).
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.id = f"st:{name_or_path}"
         e5 = "e5" in name_or_path.lower()
         self._query_prefix = "query: " if e5 else ""

@@ -40,6 +40,8 @@ class Manifest:
     built_at: str
     files: dict[str, dict] = field(default_factory=dict)  # name -> {bytes, sha256}
     skipped: dict[str, str] = field(default_factory=dict)  # doc_id -> reason
+    skipped_sha: dict[str, str] = field(default_factory=dict)  # doc_id -> sha256 of the skipped file
+    catalog: dict[str, str] = field(default_factory=dict)  # doc_id -> digest of its catalog entry
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
