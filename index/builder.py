@@ -23,6 +23,7 @@ import numpy as np
 from corpus.chunker import ChunkingParams, chunk_document
 from corpus.document import Document, DocumentError
 from corpus.loaders import Skipped, file_sha256, list_files, load_document, read_catalog
+from corpus.sentences import split_sentences
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
 from index.lexical import ArabicAnalyzer
@@ -252,6 +253,7 @@ def _copy_sqlite(src: Path, dst: Path) -> None:
 def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:
     ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
     db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
+    db.executemany("DELETE FROM sentences WHERE chunk = ?", [(i,) for i in ids])
     db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
     db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
@@ -305,6 +307,14 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
             db.execute(
                 "INSERT INTO chunks_fts (rowid, stems, words) VALUES (?, ?, ?)",
                 (cur.lastrowid, " ".join(analyzed.stems), " ".join(analyzed.words)),
+            )
+            # Sentences with their stems: answer selection and passage re-ranking
+            # read them at question time instead of re-analyzing text.
+            db.executemany(
+                "INSERT INTO sentences (chunk, start, end, stems) VALUES (?, ?, ?, ?)",
+                [(cur.lastrowid, sp.start, sp.end,
+                  " ".join(sorted(set(analyzer.analyze(doc.text[sp.start:sp.end]).stems))))
+                 for sp in split_sentences(doc.text, c.start, c.end)],
             )
 
 

@@ -11,6 +11,7 @@ when it is complete, so a killed build never damages the index in use.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import sqlite3
 import threading
@@ -45,6 +46,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, end INTEGER NOT NULL, section TEXT, text TEXT NOT NULL,
     vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk INTEGER NOT NULL REFERENCES chunks(id), start INTEGER NOT NULL,
+    end INTEGER NOT NULL, stems TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     stems, words, tokenize='unicode61 remove_diacritics 0');
 """
@@ -60,6 +65,14 @@ class StoredChunk:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    chunk: int  # chunks.id
+    start: int  # offsets in the document
+    end: int
+    stems: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,11 @@ class IndexStore:
         self._lock = threading.Lock()
         self._doc_text: OrderedDict[str, str] = OrderedDict()  # small LRU of document texts
         self._titles = dict(self._db.execute("SELECT doc_id, title FROM documents"))
+        # Document frequencies of stems, for IDF weights (temp: the index stays read-only).
+        self._db.execute(
+            "CREATE VIRTUAL TABLE temp.stem_vocab USING fts5vocab(main, chunks_fts, 'col')"
+        )
+        self._n_chunks = max(1, manifest.n_chunks)
 
     @classmethod
     def open(cls, home: Path, expected_embedder_id: str | None = None) -> "IndexStore":
@@ -185,6 +203,36 @@ class IndexStore:
                 (word_weight, expr, k),
             ).fetchall()
         return [(int(r), float(s)) for r, s in rows]
+
+    def idf(self, stems: list[str]) -> dict[str, float]:
+        """BM25-style inverse document frequency of each stem over the chunks."""
+        unique = list(dict.fromkeys(stems))
+        if not unique:
+            return {}
+        marks = ",".join("?" * len(unique))
+        with self._lock:
+            rows = dict(self._db.execute(
+                f"SELECT term, doc FROM temp.stem_vocab WHERE col = 'stems' AND term IN ({marks})",
+                unique,
+            ))
+        n = self._n_chunks
+        return {t: math.log(1 + (n - rows.get(t, 0) + 0.5) / (rows.get(t, 0) + 0.5)) for t in unique}
+
+    def sentences(self, chunk_ids: list[int]) -> dict[int, list[StoredSentence]]:
+        """The analyzed sentences of each chunk, in document order."""
+        out: dict[int, list[StoredSentence]] = {c: [] for c in chunk_ids}
+        if not chunk_ids:
+            return out
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT chunk, start, end, stems FROM sentences WHERE chunk IN ({marks}) "
+                "ORDER BY chunk, start",
+                list(chunk_ids),
+            ).fetchall()
+        for chunk, start, end, stems in rows:
+            out[chunk].append(StoredSentence(chunk, start, end, frozenset(stems.split())))
+        return out
 
     # -- records ------------------------------------------------------------------------
     def chunks(self, ids: list[int]) -> dict[int, StoredChunk]:

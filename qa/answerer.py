@@ -1,23 +1,30 @@
 """Extractive answers: pick the sentence(s) of the retrieved passages that answer
-the question, quote them verbatim with exact offsets, and mark them [n]."""
+the question, quote them verbatim with exact offsets, and mark them [n].
+
+No language model: a sentence is chosen by how much of the question it covers
+(IDF-weighted stems), how well its passage ranked, and whether it holds the kind
+of thing the question asks for (a date for «متى», a number for «كم»).
+"""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from corpus.normalize import normalize
-from corpus.sentences import Span, split_sentences
-from index.lexical import ArabicAnalyzer
+from corpus.sentences import Span
+from qa.retriever import Retrieved, coverage
 from qa.settings import AnswerParams
 from qa.types import Citation, Passage
 
-# What the question asks for, from its question word, and how an answer looks.
 _DATE_Q = re.compile(r"(^|\s)(متي|في اي عام|في اي سنه|ما تاريخ|في اي شهر|when|what year|which year|what date)(\s|$)")
 _NUMBER_Q = re.compile(r"(^|\s)(كم|ما عدد|ما نسبه|ما حجم|ما قيمه|how many|how much|what percentage|what number)(\s|$)")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _MONTHS = re.compile(
     r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
-    r"كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين)"
+    r"كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|ايلول|تشرين)"
 )
 _NUMBER = re.compile(r"\d")
 
@@ -27,67 +34,87 @@ class ScoredSentence:
     passage: Passage
     span: Span
     score: float
-    coverage: float  # share of the question's keywords the sentence holds
+    coverage: float  # IDF-weighted share of the question's stems the sentence holds
+
+
+@dataclass(frozen=True)
+class Composed:
+    text: str
+    citations: list[Citation]
+    coverage: float  # of the chosen sentence
+    dense: float  # cosine similarity of the cited passage to the question
 
 
 class ExtractiveAnswerer:
-    def __init__(self, analyzer: ArabicAnalyzer, params: AnswerParams) -> None:
-        self.analyzer = analyzer
+    def __init__(self, params: AnswerParams) -> None:
         self.params = params
 
-    def best_sentences(self, question: str, passages: list[Passage], doc_text) -> list[ScoredSentence]:
-        """Sentences of the top passages, best first. `doc_text(doc_id)` gives a document's text."""
-        q = self.analyzer.analyze(question)
-        q_stems = set(q.stems)
+    def rank_sentences(self, question: str, got: Retrieved, doc_text: Callable[[str], str],
+                       embed: Callable[[list[str]], np.ndarray] | None = None) -> list[ScoredSentence]:
+        """Sentences of the top passages, best first. With `embed` (cross-lingual
+        questions, where keywords cannot match), a sentence's similarity to the
+        question stands in for its keyword coverage."""
+        if embed is not None:
+            return self._rank_by_similarity(got, doc_text, embed)
+        q_stems = set(got.query_stems)
         wants = _answer_kind(normalize(question))
-        top = passages[: self.params.passages_considered]
+        top = got.passages[: self.params.passages_considered]
         best_passage = max((p.score for p in top), default=1.0) or 1.0
         scored: list[ScoredSentence] = []
         for p in top:
-            text = doc_text(p.doc_id)
-            for span in split_sentences(text, p.start, p.end):
-                sent = text[span.start : span.end]
-                stems = set(self.analyzer.analyze(sent).stems)
-                coverage = len(q_stems & stems) / len(q_stems) if q_stems else 0.0
-                kind_bonus = _kind_bonus(wants, normalize(sent))
-                score = 0.6 * coverage + 0.25 * (p.score / best_passage) + 0.15 * kind_bonus
-                scored.append(ScoredSentence(p, span, score, coverage))
+            text = doc_text(p.doc_id) if wants else ""
+            for s in got.sentences.get(p.chunk_id, []):
+                cov = coverage(q_stems, s.stems, got.idf)
+                kind = _kind_bonus(wants, normalize(text[s.start : s.end])) if wants else 0.0
+                score = 0.6 * cov + 0.25 * (p.score / best_passage) + 0.15 * kind
+                scored.append(ScoredSentence(p, Span(s.start, s.end), score, cov))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
 
-    def quote_span(self, best: ScoredSentence, text: str, sentences: list[ScoredSentence]) -> Span:
-        """The best sentence, extended by its better neighbour when both fit the limits."""
-        span = best.span
-        if self.params.max_quote_sentences < 2:
-            return span
-        same = {s.span: s.score for s in sentences if s.passage.chunk_id == best.passage.chunk_id}
-        neighbours = [s for s in same if s.end <= span.start or s.start >= span.end]
-        prev = max((s for s in neighbours if s.end <= span.start), key=lambda s: s.end, default=None)
-        nxt = min((s for s in neighbours if s.start >= span.end), key=lambda s: s.start, default=None)
-        options = [o for o in (nxt, prev) if o is not None]
-        options.sort(key=lambda s: same[s], reverse=True)
-        for o in options:
-            merged = Span(min(span.start, o.start), max(span.end, o.end))
-            if merged.end - merged.start <= self.params.max_quote_chars:
-                return merged
-        return span
+    def _rank_by_similarity(self, got, doc_text, embed) -> list[ScoredSentence]:
+        top = got.passages[: self.params.passages_considered_cross_lingual]
+        pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])]
+        if not pairs:
+            return []
+        texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
+        sims = embed(texts) @ got.query_vector
+        best_passage = max(p.score for p in top) or 1.0
+        scored = [
+            ScoredSentence(p, Span(s.start, s.end), 0.7 * float(sim) + 0.3 * (p.score / best_passage),
+                           float(sim))
+            for (p, s), sim in zip(pairs, sims)
+        ]
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored
 
-    def compose(self, question: str, passages: list[Passage], doc_text) -> tuple[str, list[Citation], float]:
-        """(answer text with [n] markers, citations, confidence in [0, 1])."""
-        sentences = self.best_sentences(question, passages, doc_text)
-        if not sentences:
-            return "", [], 0.0
-        best = sentences[0]
+    def compose(self, question: str, got: Retrieved, doc_text: Callable[[str], str],
+                embed: Callable[[list[str]], np.ndarray] | None = None) -> Composed | None:
+        ranked = self.rank_sentences(question, got, doc_text, embed)
+        if not ranked:
+            return None
+        best = ranked[0]
         text = doc_text(best.passage.doc_id)
-        span = self.quote_span(best, text, sentences)
-        span = _clip(span, text, self.params.max_quote_chars)
+        span = _clip(self._quote_span(best, ranked), text, self.params.max_quote_chars)
         p = best.passage
         quote = text[span.start : span.end]
-        citations = [
-            Citation(1, p.doc_id, p.title, p.chunk_id, quote, p.text, span.start, span.end,
-                     round(best.score, 4), p.section)
-        ]
-        return f"{quote} [1]", citations, best.coverage
+        citation = Citation(1, p.doc_id, p.title, p.chunk_id, quote, p.text, span.start, span.end,
+                            round(best.score, 4), p.section)
+        return Composed(f"{quote} [1]", [citation], best.coverage, got.dense.get(p.chunk_id, 0.0))
+
+    def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence]) -> Span:
+        """The best sentence, joined by its better-scoring neighbour when both fit."""
+        if self.params.max_quote_sentences < 2:
+            return best.span
+        same = {s.span: s.score for s in ranked if s.passage.chunk_id == best.passage.chunk_id}
+        before = [s for s in same if s.end <= best.span.start]
+        after = [s for s in same if s.start >= best.span.end]
+        options = [o for o in (max(before, key=lambda s: s.end, default=None),
+                               min(after, key=lambda s: s.start, default=None)) if o]
+        for o in sorted(options, key=lambda s: same[s], reverse=True):
+            merged = Span(min(best.span.start, o.start), max(best.span.end, o.end))
+            if merged.end - merged.start <= self.params.max_quote_chars:
+                return merged
+        return best.span
 
 
 def _answer_kind(norm_question: str) -> str:
@@ -111,4 +138,7 @@ def _clip(span: Span, text: str, limit: int) -> Span:
     if span.end - span.start <= limit:
         return span
     cut = text.rfind(" ", span.start, span.start + limit)
-    return Span(span.start, cut if cut > span.start else span.start + limit)
+    end = cut if cut > span.start else span.start + limit
+    while end > span.start and text[end - 1].isspace():
+        end -= 1
+    return Span(span.start, end)

@@ -52,15 +52,28 @@ def is_arabic(text: str) -> bool:
     return arabic >= latin
 
 
+def answer_confidence(composed) -> float:
+    """How sure Isnad is that the cited sentence answers the question, in [0, 1]:
+    the sentence's coverage of the question's keywords and its passage's similarity."""
+    if composed is None:
+        return 0.0
+    dense = min(1.0, max(0.0, (composed.dense - 0.75) / 0.15))
+    return 0.5 * composed.coverage + 0.5 * dense
+
+
 class Isnad:
     """Loaded once per process; `ask` is safe to call from several threads."""
 
     def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder) -> None:
         self.settings = settings
-        self.store = store
         self.embedder = embedder
-        self.retriever = HybridRetriever(store, embedder, settings.retrieval)
-        self.answerer = ExtractiveAnswerer(store.analyzer, settings.answer)
+        self._attach(store)
+
+    def _attach(self, store: IndexStore) -> None:
+        self.store = store
+        self.retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
+        self.answerer = ExtractiveAnswerer(self.settings.answer)
+        self.corpus_language = _majority_language(store)
 
     @classmethod
     def open(
@@ -88,12 +101,18 @@ class Isnad:
         q = clean_question(question)
         k = max(1, min(int(k or self.settings.k), 50))
         query = f"{context} {q}".strip() if context else q
-        got = self.retriever.retrieve(query, k)
+        cross = is_arabic(q) != (self.corpus_language == "ar")
+        got = self.retriever.retrieve(query, k, cross_lingual=cross)
         t1 = time.perf_counter()
-        text, citations, confidence = self.answerer.compose(q, got.passages, self.store.document_text)
-        abstain = not citations or confidence < self.settings.answer.abstain_below
+        composed = self.answerer.compose(
+            q, got, self.store.document_text, self.embedder.embed_passages if cross else None
+        )
+        confidence = answer_confidence(composed)
+        abstain = composed is None or confidence < self.settings.answer.abstain_below
         if abstain:
             text, citations = (ABSTAIN_AR if is_arabic(q) else ABSTAIN_EN), []
+        else:
+            text, citations = composed.text, composed.citations
         t2 = time.perf_counter()
         return Answer(
             question=q, answer=text, abstained=abstain, citations=citations,
@@ -129,11 +148,15 @@ class Isnad:
         sources = sources or [Path(s) for s in self.store.manifest.sources] or [SHIPPED_DOCUMENTS]
         report = build_index(self.settings.home, sources, self.embedder, self.settings.index,
                              rebuild=rebuild, progress=progress)
-        old, self.store = self.store, IndexStore.open(self.settings.home, self.embedder.id)
-        self.retriever = HybridRetriever(self.store, self.embedder, self.settings.retrieval)
-        self.answerer = ExtractiveAnswerer(self.store.analyzer, self.settings.answer)
+        old = self.store
+        self._attach(IndexStore.open(self.settings.home, self.embedder.id))
         old.close()
         return report
+
+
+def _majority_language(store: IndexStore) -> str:
+    langs = [d.language for d in store.documents()]
+    return max(set(langs), key=langs.count) if langs else "ar"
 
 
 def embedder_for_index(home: Path) -> str | None:

@@ -30,6 +30,9 @@ class RetrievalParams:
     dense_weight: float = 0.5  # convex: weight of the dense score, lexical gets the rest
     rrf_k: int = 60
     word_weight: float = 1.0  # BM25 weight of exact (surface) words next to stems (1.0)
+    rerank_depth: int = 30  # head of the fused list re-ranked by sentence coverage
+    coverage_weight: float = 0.2  # weight of the best sentence's IDF coverage of the question
+    cross_lingual_dense_weight: float = 0.9  # question in another language than the corpus
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class AnswerParams:
     max_quote_chars: int = 400
     max_quote_sentences: int = 2
     passages_considered: int = 3  # sentences are picked from the top passages only
+    passages_considered_cross_lingual: int = 1  # each of its sentences is embedded at question time
     abstain_below: float = 0.0  # answer confidence under which Isnad abstains
 
 
