@@ -1,0 +1,344 @@
+"""The Gradio app: HTML rendering (escaping, quote marks), the chat controller
+(follow-ups, errors, the document viewer's doc_id check) and the real app served on
+a loopback port, driven with gradio_client through its `/ask` endpoint."""
+from __future__ import annotations
+
+import html
+import re
+import threading
+
+import pytest
+
+from qa.engine import QuestionError, clean_question
+from qa.settings import MAX_QUESTION_CHARS
+from qa.types import Answer, Citation, Passage
+from tests.app_server import XSS, app_engine, running_app  # noqa: F401  (app_engine: a fixture)
+from ui import app_render as R
+from ui.app import ChatController, Session, build_app
+
+Q_TREATY = "متى وقعت معاهدة التحالف بين أذربيجان وأوزبكستان؟"
+Q_BERLIK = "ما هي مناورات بيرليك 2025؟"
+Q_SMART = "ما المقصود بالقوة الذكية التركية؟"
+
+
+def strip_tags(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def marked(fragment: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r"<mark[^>]*>(.*?)</mark>", fragment, re.S)]
+
+
+def check_citations(answer: dict, engine) -> None:
+    """The Answer JSON's citation contract, checked mechanically."""
+    assert set(answer) >= {"question", "answer", "abstained", "citations", "passages", "timing_ms"}
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])]
+    numbers = [c["n"] for c in answer["citations"]]
+    assert len(numbers) == len(set(numbers)), "each [n] has exactly one citation"
+    assert set(markers) == set(numbers), "every marker resolves, every citation is used"
+    passages = {p["chunk_id"]: p for p in answer["passages"]}
+    for c in answer["citations"]:
+        doc = engine.document_text(c["doc_id"])
+        assert doc[c["start"]:c["end"]] == c["quote"], c
+        p = passages.get(c["chunk_id"])
+        base = p["start"] if p else c["start"] - c["text"].find(c["quote"])
+        assert c["text"][c["start"] - base:c["end"] - base] == c["quote"]
+        assert doc[base:base + len(c["text"])] == c["text"]
+
+
+# ------------------------------------------------------------------ rendering (pure)
+def _answer(text="جملة أولى [1] وجملة ثانية [2].", abstained=False) -> Answer:
+    doc = "مقدمة. <b>عنوان</b>\n\nهذه الجملة المقتبسة <script>x()</script> هنا. وبعدها كلام."
+    quote = "هذه الجملة المقتبسة <script>x()</script> هنا."
+    qs = doc.index(quote)
+    p = Passage("d.txt", "عنوان <i>مائل</i>", "d.txt#0", doc[7:], 7, len(doc), 0.9, "قسم <u>")
+    cites = [] if abstained else [
+        Citation(1, "d.txt", p.title, p.chunk_id, quote, p.text, qs, qs + len(quote), 0.9, p.section),
+        Citation(2, "d.txt", p.title, p.chunk_id, "وبعدها كلام.", p.text, len(doc) - 12, len(doc), 0.9),
+    ]
+    other = Passage("e.txt", "أخرى", "e.txt#3", "نص آخر", 100, 106, 0.3, "")
+    return Answer("سؤال <b>؟", text, abstained, cites, [p, other], {"total": 12.0})
+
+
+def test_quote_span_and_highlight_mark_the_quote():
+    a = _answer()
+    for c in a.citations:
+        s, e = R.quote_span(c, a.passages)
+        assert c.text[s:e] == c.quote
+        out = R.highlight(c.text, s, e)
+        assert marked(out) == [c.quote]
+    out = R.highlight(a.citations[0].text, *R.quote_span(a.citations[0], a.passages))
+    assert "<script" not in out and "<b>" not in out and "&lt;script&gt;" in out
+
+
+def test_quote_span_falls_back_to_the_text_when_the_passage_is_unknown():
+    c = _answer().citations[0]
+    assert c.text[slice(*R.quote_span(c, []))] == c.quote
+
+
+def test_answer_bubble_resolves_markers_and_escapes():
+    a = _answer(text="الجواب <img src=x onerror=alert(1)> [1] ثم [2] و[7].\n\nسطر")
+    out = R.answer_bubble(a, turn=3)
+    assert "isnad-ref isnad-ref-3-1" in out and "isnad-ref isnad-ref-3-2" in out
+    assert "[7]" in out and "isnad-ref-3-7" not in out  # an unknown marker stays plain text
+    assert "<img" not in out and "&lt;img" in out
+    assert "\n" not in out  # a raw (blank) line would end the chat's HTML block
+    assert 'dir="rtl"' in out and "isnad-abstain" not in out
+
+
+def test_abstention_looks_like_one():
+    a = _answer(text="لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال.", abstained=True)
+    out = R.answer_bubble(a, turn=0)
+    assert "isnad-abstain" in out and "isnad-ref" not in out and "⚠" in out
+    assert "لا تتضمن الوثائق المتاحة" in strip_tags(out)
+    panel = R.sources_html(a, 0, show_all=False)
+    assert "isnad-card" not in panel and "لا مصادر" in panel
+    assert panel.count("isnad-card") == 0
+    assert R.sources_html(a, 0, show_all=True).count('<article class="isnad-card') == 2
+
+
+def test_user_bubble_escapes_script_and_img():
+    out = R.user_bubble(XSS + "\n\nسطر ثان")
+    assert "<script" not in out and "<img" not in out
+    assert strip_tags(out).startswith(XSS)
+    assert "\n" not in out
+    long = R.user_bubble("س" * 5000)
+    assert len(long) < 1000
+
+
+def test_sources_panel_cited_only_or_all():
+    a = _answer()
+    cited = R.sources_html(a, 0, show_all=False)
+    assert cited.count('<article class="isnad-card cited"') == 2
+    assert "e.txt" not in cited
+    assert marked(cited) == [c.quote for c in a.citations]
+    every = R.sources_html(a, 0, show_all=True)
+    assert every.count('<article class="isnad-card') == 3 and "e.txt" in every
+    for panel in (cited, every):
+        assert "<script" not in panel and "<i>" not in panel and "<u>" not in panel
+        assert 'data-open="cite:0:1"' in panel
+        assert 'id="isnad-src-0-1"' in panel
+    assert 'data-open="passage:0:1"' in every
+    # the copy text is plain (escaped in the page, unescaped by the browser)
+    assert "[1] عنوان <i>مائل</i>" in R.plain_text(a)
+
+
+def test_document_view_marks_and_escapes():
+    text = "أول <script>alert(1)</script>\n\n\n\nالاقتباس هنا. آخر <img src=x onerror=y>"
+    qs = text.index("الاقتباس")
+    view = R.DocView("d.txt", "<b>t</b>", text, qs, qs + len("الاقتباس هنا."), 0, len(text), "[1]")
+    out = R.document_html(view)
+    assert "<script" not in out and "<img" not in out
+    assert marked(out) == ["الاقتباس هنا."]
+    assert '<mark id="isnad-doc-mark">' in out
+    head = R.document_header_html(view, {"source": "<x>", "language": "ar"})
+    assert "<b>t</b>" not in head and "&lt;b&gt;t&lt;/b&gt;" in head and "العربية" in head
+    plain = R.document_html(R.DocView("d.txt", "t", text))
+    assert "<mark" not in plain and "&lt;script&gt;" in plain
+
+
+def test_documents_table_and_status_escape():
+    class Doc:
+        doc_id = 'evil"<x>.txt'
+        title = "<img src=x onerror=alert(1)>"
+        source, date, language, n_chunks = "<b>s</b>", None, "ar", 3
+
+    out = R.documents_table_html([Doc()])
+    assert "<img" not in out and "<b>s</b>" not in out and "<x>" not in out
+    assert 'data-open="doc:evil&quot;&lt;x&gt;.txt"' in out
+    status = R.index_status_html({"documents": 1, "chunks": 3, "embedder": "<e>", "skipped": {"a<b": "why"}})
+    assert "<e>" not in status and "a<b" not in status
+
+
+@pytest.mark.parametrize("question, expect", [
+    ("", "فارغ"), ("   \n ", "فارغ"), ("؟؟ !!", "كلمات"), ("س" * (MAX_QUESTION_CHARS + 1), "طويل"),
+])
+def test_friendly_errors_for_every_question_error(question, expect):
+    with pytest.raises(QuestionError) as err:
+        clean_question(question)
+    assert expect in R.friendly_error(str(err.value))
+
+
+# ------------------------------------------------------------------ controller (engine)
+@pytest.fixture(scope="module")
+def ctl(app_engine) -> ChatController:
+    return ChatController(app_engine)
+
+
+def test_chat_answers_with_sources_and_marks(ctl, app_engine):
+    out_msg, history, session, panel = ctl.respond(Q_BERLIK, None, 5, False)
+    assert out_msg == "" and isinstance(session, Session)
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    a = session.answers[0]
+    assert not a.abstained and a.citations
+    check_citations(a.to_dict(), app_engine)
+    assert "isnad-ref isnad-ref-0-1" in history[1]["content"]
+    quotes = [" ".join(c.quote.split()) for c in a.citations]
+    assert [" ".join(m.split()) for m in marked(panel)] == quotes
+    assert panel.count('<article class="isnad-card cited"') == len(a.citations)
+
+
+def test_chat_follow_up_uses_the_conversation_and_reset_forgets_it(ctl):
+    _, _, session, _ = ctl.respond(Q_TREATY, None, 5, False)
+    _, history, session, _ = ctl.respond("ومتى وقعت؟", session, 5, False)
+    assert session.conversation.turns[-1].context  # searched together with the first question
+    assert session.followups == [False, True]
+    assert "سؤال متابعة" in history[-1]["content"]
+    session, history, panel, box = ctl.reset(session)
+    assert session is None and history == [] and panel == R.SOURCES_EMPTY and box == ""
+    _, _, fresh, _ = ctl.respond("ومتى وقعت؟", session, 5, False)
+    assert fresh.conversation.turns[-1].context == ""
+    assert fresh.followups == [False]
+
+
+@pytest.mark.parametrize("question, expect", [
+    ("", "فارغ"), ("س" * (MAX_QUESTION_CHARS + 5), "طويل"), ("؟!", "كلمات"),
+])
+def test_chat_errors_are_friendly_bubbles(ctl, question, expect):
+    import gradio as gr
+
+    _, history, session, panel = ctl.respond(question, None, 5, False)
+    assert history[-1]["role"] == "assistant"
+    assert "isnad-error" in history[-1]["content"] and expect in history[-1]["content"]
+    assert "Traceback" not in history[-1]["content"]
+    assert isinstance(panel, type(gr.skip())) and session.answers == []
+
+
+def test_chat_unexpected_failure_is_not_a_traceback(ctl, monkeypatch):
+    session = ctl.new_session()
+    monkeypatch.setattr(session.conversation, "ask", lambda *a, **k: 1 / 0)
+    _, history, _, _ = ctl.respond("سؤال", session, 5, False)
+    assert "isnad-error" in history[-1]["content"] and "ZeroDivision" not in history[-1]["content"]
+
+
+def test_chat_question_with_markup_is_shown_as_text(ctl):
+    _, history, _, _ = ctl.respond("ما هي مناورات بيرليك؟ " + XSS, None, 5, False)
+    user = history[0]["content"]
+    assert "<script" not in user and "<img" not in user and XSS in strip_tags(user)
+    for m in history:
+        assert "<script" not in m["content"]
+
+
+def test_show_all_and_selecting_an_earlier_answer(ctl):
+    _, _, session, _ = ctl.respond(Q_BERLIK, None, 8, False)
+    _, history, session, _ = ctl.respond(Q_SMART, session, 8, False)
+    a0 = session.answers[0]
+    panel = ctl.select_message(session, False, 1)  # the first answer's message
+    assert session.shown == 0 and f"«{html.escape(a0.question)}»" in panel
+    every = ctl.sources(session, True)
+    uncited = {p.chunk_id for p in a0.passages} - {c.chunk_id for c in a0.citations}
+    assert every.count('<article class="isnad-card') == len(a0.citations) + len(uncited)
+    assert len(a0.passages) == 8
+
+
+def test_document_viewer_opens_only_indexed_documents(ctl, app_engine):
+    doc_id = app_engine.documents()[0].doc_id
+    view = ctl.resolve_open(f"doc:{doc_id}", None)
+    assert view is not None and view.text == app_engine.document_text(doc_id)
+    for bad in ("doc:../../../../etc/passwd", "doc:/etc/passwd", f"doc:{doc_id}/..", "doc:",
+                "file:/etc/passwd", "cite:0:1", "cite:x:y", "", None, 42, {"open": "doc:x"}):
+        assert ctl.resolve_open(bad, None) is None, bad
+    _, _, session, _ = ctl.respond(Q_SMART, None, 5, False)
+    c = session.answers[0].citations[0]
+    view = ctl.resolve_open(f"cite:0:{c.n}", session)
+    assert (view.doc_id, view.start, view.end) == (c.doc_id, c.start, c.end)
+    assert view.text[view.passage_start:view.passage_end] == c.text
+    out = R.document_html(view)
+    assert " ".join(marked(out)[0].split()) == " ".join(c.quote.split())
+    assert ctl.resolve_open("cite:0:99", session) is None
+    assert ctl.resolve_open("cite:5:1", session) is None
+    assert ctl.resolve_open("passage:0:99", session) is None
+    assert ctl.resolve_open("passage:0:1", session).start == -1
+    modal, head, body = ctl.open_document(f"cite:0:{c.n}", session)
+    assert 'id="isnad-doc-mark"' in body and html.escape(c.title) in head
+
+
+# ------------------------------------------------------------------ served app + gradio_client
+@pytest.fixture(scope="module")
+def served(app_engine):
+    with running_app(app_engine) as (app, url):
+        yield app, url
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    from gradio_client import Client
+
+    return Client(served[1], verbose=False)
+
+
+def test_client_ask_returns_the_answer_json(client, app_engine):
+    for q in (Q_TREATY, Q_BERLIK, Q_SMART):
+        a = client.predict(q, 5, api_name="/ask")
+        assert a["question"] == q and not a["abstained"] and a["citations"]
+        assert len(a["passages"]) == 5 and a["timing_ms"]["total"] > 0
+        check_citations(a, app_engine)
+    assert len(client.predict(Q_BERLIK, 2, api_name="/ask")["passages"]) == 2
+
+
+def test_client_ask_bad_question_is_a_clear_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", 5, api_name="/ask")
+    with pytest.raises(AppError, match="characters long"):
+        client.predict("س" * (MAX_QUESTION_CHARS + 1), 5, api_name="/ask")
+
+
+def test_only_ask_is_public_api(client):
+    api = client.view_api(return_format="dict", print_info=False)
+    assert list(api["named_endpoints"]) == ["/ask"]
+    assert not api["unnamed_endpoints"]
+
+
+def test_several_users_at_once(served, client, app_engine):
+    app, url = served
+    assert app._queue.default_concurrency_limit > 1
+    from gradio_client import Client
+
+    questions = [Q_TREATY, Q_BERLIK, Q_SMART] * 3
+    results: list = [None] * len(questions)
+
+    def ask(i: int) -> None:
+        results[i] = Client(url, verbose=False).predict(questions[i], 5, api_name="/ask")
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for q, r in zip(questions, results):
+        assert r is not None and r["question"] == q
+        check_citations(r, app_engine)
+
+
+def test_serve_builds_then_launches_on_loopback(tmp_path, monkeypatch, capsys, app_engine):
+    import ui.app as app_module
+
+    seen = {}
+    monkeypatch.setattr(app_module.Isnad, "open",
+                        classmethod(lambda cls, settings, **kw: seen.update(open=kw) or app_engine))
+    monkeypatch.setattr(app_module, "launch_app",
+                        lambda app, host, port, **kw: seen.update(app=app, host=host, port=port))
+    from qa.settings import Settings
+
+    app_module.serve(Settings.from_env(home=tmp_path / "fresh"))
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 7860
+    assert seen["app"]._queue.default_concurrency_limit > 1
+    assert callable(seen["open"].get("on_stage"))
+    err = capsys.readouterr().err
+    assert "first run" in err and "ready in" in err
+
+
+def test_build_app_plain(app_engine):
+    import gradio as gr
+
+    app = build_app(app_engine)
+    assert isinstance(app, gr.Blocks)
+    cfg = app.get_config_file()
+    kinds = {c["type"] for c in cfg["components"]}
+    assert {"chatbot", "textbox", "slider", "checkbox", "html", "state"} <= kinds
+    chat = next(c for c in cfg["components"] if c["type"] == "chatbot")
+    assert chat["props"]["rtl"] is True and chat["props"]["latex_delimiters"] == []
+    box = next(c for c in cfg["components"] if c["type"] == "textbox" and c["props"].get("elem_id") == "isnad-input")
+    assert box["props"]["rtl"] is True
