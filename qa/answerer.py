@@ -62,18 +62,24 @@ class ExtractiveAnswerer:
         best_passage = max((p.score for p in top), default=1.0) or 1.0
         scored: list[ScoredSentence] = []
         for p in top:
-            text = doc_text(p.doc_id) if wants else ""
+            text = doc_text(p.doc_id)
             for s in got.sentences.get(p.chunk_id, []):
+                if is_reference(text[s.start : s.end]):
+                    continue
                 cov = coverage(q_stems, s.stems, got.idf)
                 kind = _kind_bonus(wants, normalize(text[s.start : s.end])) if wants else 0.0
-                score = 0.6 * cov + 0.25 * (p.score / best_passage) + 0.15 * kind
+                prm = self.params
+                score = (prm.sentence_coverage_weight * cov
+                         + prm.sentence_passage_weight * (p.score / best_passage)
+                         + prm.sentence_kind_weight * kind)
                 scored.append(ScoredSentence(p, Span(s.start, s.end), score, cov))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
 
     def _rank_by_similarity(self, got, doc_text, embed) -> list[ScoredSentence]:
         top = got.passages[: self.params.passages_considered_cross_lingual]
-        pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])]
+        pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])
+                 if not is_reference(doc_text(p.doc_id)[s.start : s.end])]
         if not pairs:
             return []
         texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
@@ -94,27 +100,46 @@ class ExtractiveAnswerer:
             return None
         best = ranked[0]
         text = doc_text(best.passage.doc_id)
-        span = _clip(self._quote_span(best, ranked), text, self.params.max_quote_chars)
+        span = _clip(self._quote_span(best, ranked, text), text, self.params.max_quote_chars)
         p = best.passage
         quote = text[span.start : span.end]
         citation = Citation(1, p.doc_id, p.title, p.chunk_id, quote, p.text, span.start, span.end,
                             round(best.score, 4), p.section)
-        return Composed(f"{quote} [1]", [citation], best.coverage, got.dense.get(p.chunk_id, 0.0))
+        return Composed(f"{as_prose(quote)} [1]", [citation], best.coverage, got.dense.get(p.chunk_id, 0.0))
 
-    def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence]) -> Span:
+    def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence], text: str) -> Span:
         """The best sentence, joined by its better-scoring neighbour when both fit."""
         if self.params.max_quote_sentences < 2:
             return best.span
         same = {s.span: s.score for s in ranked if s.passage.chunk_id == best.passage.chunk_id}
+        long_enough = {sp for sp in same if len(text[sp.start : sp.end].split()) >= 5}
         before = [s for s in same if s.end <= best.span.start]
         after = [s for s in same if s.start >= best.span.end]
+        # A neighbour that is a bare heading line adds nothing a reader needs.
         options = [o for o in (max(before, key=lambda s: s.end, default=None),
-                               min(after, key=lambda s: s.start, default=None)) if o]
+                               min(after, key=lambda s: s.start, default=None))
+                   if o and o in long_enough]
         for o in sorted(options, key=lambda s: same[s], reverse=True):
             merged = Span(min(best.span.start, o.start), max(best.span.end, o.end))
             if merged.end - merged.start <= self.params.max_quote_chars:
                 return merged
         return best.span
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_URL = re.compile(r"<?(?:https?://|www\.|file:///)\S+>?")
+
+
+def is_reference(sentence: str) -> bool:
+    """A sentence with a link is a bibliography entry or a source note: it names
+    where something is said, it does not say it."""
+    return bool(_URL.search(sentence))
+
+
+def as_prose(quote: str) -> str:
+    """The quote as answer text: one line, and a document's own footnote marks
+    like [4] written (4) so that every [n] in an answer is a citation."""
+    return _MARKER.sub(r"(\1)", " ".join(quote.split()))
 
 
 def _answer_kind(norm_question: str) -> str:

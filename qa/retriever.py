@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from corpus.loaders import guess_language
 from index.embedders import Embedder
 from index.store import IndexStore, StoredChunk, StoredSentence
 from qa.settings import RetrievalParams
@@ -75,7 +76,13 @@ class HybridRetriever:
                 key=lambda kv: kv[1], reverse=True,
             )
         chunks = self.store.chunks([cid for cid, _ in fused[:n]])
-        passages, kept = deduplicate([(chunks[cid], s) for cid, s in fused if cid in chunks], k)
+        ranked = [(chunks[cid], s) for cid, s in fused if cid in chunks]
+        if cross_lingual:
+            # The question's own language in the corpus is reference lists and
+            # asides; dense similarity overrates it, and it cannot answer.
+            asked_in = guess_language(query)
+            ranked = [(c, s) for c, s in ranked if guess_language(c.text) != asked_in] or ranked
+        passages, kept = deduplicate(ranked, k)
         sentences.update(self.store.sentences([c.id for c in kept if c.id not in sentences]))
         # A chunk missing from the dense list scored at most the list's last cosine.
         dense_by_id, floor = dict(dense), (dense[-1][1] if dense else 0.0)

@@ -1,7 +1,9 @@
 """All of Isnad's tunable settings, in one place, with the measured defaults.
 
 The CLI and the web app build a `Settings` from flags and environment variables
-(`Settings.from_env`); nothing else reads the environment.
+(`Settings.from_env`); nothing else reads the environment, except that the API key
+of a generative model is read from the variable `GenerativeParams.api_key_env`
+names when the model is created (so the key never sits in a Settings).
 """
 from __future__ import annotations
 
@@ -40,8 +42,77 @@ class AnswerParams:
     max_quote_chars: int = 400
     max_quote_sentences: int = 2
     passages_considered: int = 3  # sentences are picked from the top passages only
+    # A sentence's score: its IDF coverage of the question, its passage's rank score
+    # (relative to the best), and whether it holds what the question asks for.
+    sentence_coverage_weight: float = 0.6
+    sentence_passage_weight: float = 0.8
+    sentence_kind_weight: float = 0.2
     passages_considered_cross_lingual: int = 1  # each of its sentences is embedded at question time
-    abstain_below: float = 0.0  # answer confidence under which Isnad abstains
+    # Answer confidence under which Isnad abstains; calibrated on the fixed question
+    # set and XQuAD-ar asked against the wrong corpus (see README, "Abstention").
+    abstain_below: float = 0.35
+    # For a question in another language than the corpus the confidence rests on
+    # sentence similarity alone, which runs higher: its own threshold.
+    abstain_below_cross_lingual: float = 0.52
+
+
+class SettingsError(ValueError):
+    """A setting given on the command line or in the environment is not valid."""
+
+
+LLM_PROVIDERS = ("openai", "ollama")  # built in; other LangChain providers via init_chat_model
+_LLM_OFF = ("", "none", "off", "extractive")
+
+
+@dataclass(frozen=True)
+class GenerativeParams:
+    """Optional generative answers (qa.generative). Off unless `provider` and `model`
+    are set, e.g. from `--llm ollama:qwen2.5:7b-instruct` or ISNAD_LLM."""
+
+    provider: str = ""  # "openai" (any OpenAI-compatible endpoint), "ollama", or another LangChain provider
+    model: str = ""
+    base_url: str | None = None  # e.g. http://127.0.0.1:8000/v1 or http://localhost:11434
+    api_key_env: str = "ISNAD_LLM_API_KEY"  # the variable holding the key (openai: else OPENAI_API_KEY)
+    timeout: float = 90.0  # seconds to wait for the service (each read); a stream is cut at 5x this
+    max_retries: int = 1
+    max_tokens: int = 600
+    temperature: float = 0.0
+    min_support: float = 0.5  # a cited sentence's alignment score with its quote, below which it is dropped
+    min_supported_share: float = 0.5  # of the answer's substantive text; below it -> extractive answer
+    history_turns: int = 4  # earlier turns of a chat shown to the model
+    rewrite_followups: bool = True  # chat: the model rewrites a follow-up into a stand-alone question
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.provider and self.model)
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}:{self.model}" if self.enabled else ""
+
+    @classmethod
+    def from_spec(cls, spec: str | None, base_url: str | None = None, **changes) -> "GenerativeParams":
+        """"openai:MODEL", "ollama:MODEL" (the model name may hold colons: qwen2.5:7b), or
+        "none" -> the params; SettingsError for anything else."""
+        spec = (spec or "").strip()
+        if spec.lower() in _LLM_OFF:
+            return cls(**changes)
+        provider, sep, model = spec.partition(":")
+        provider, model = provider.strip().lower(), model.strip()
+        if not sep or not provider or not model:
+            raise SettingsError(
+                f"--llm {spec!r}: expected PROVIDER:MODEL, e.g. ollama:qwen2.5:7b-instruct or openai:gpt-4o-mini"
+            )
+        if provider in ("openai-compatible", "oai", "vllm", "llamacpp", "llama.cpp", "lmstudio"):
+            provider = "openai"
+        if not provider.replace("_", "").replace("-", "").isalnum():
+            raise SettingsError(f"--llm {spec!r}: {provider!r} is not a provider name")
+        if base_url is not None and not base_url.strip():
+            base_url = None
+        if base_url and not base_url.strip().lower().startswith(("http://", "https://")):
+            raise SettingsError(f"--llm-url {base_url!r}: expected an http:// or https:// URL")
+        return cls(provider=provider, model=model, base_url=base_url.strip() if base_url else None,
+                   **changes)
 
 
 @dataclass(frozen=True)
@@ -52,12 +123,29 @@ class Settings:
     retrieval: RetrievalParams = field(default_factory=RetrievalParams)
     answer: AnswerParams = field(default_factory=AnswerParams)
     k: int = 5  # passages returned with an answer
+    generative: GenerativeParams = field(default_factory=GenerativeParams)  # off by default
 
     @classmethod
-    def from_env(cls, home: str | Path | None = None, embedder: str | None = None) -> "Settings":
+    def from_env(cls, home: str | Path | None = None, embedder: str | None = None,
+                 llm: str | None = None, llm_url: str | None = None,
+                 llm_timeout: float | None = None) -> "Settings":
+        """Arguments win over the environment: ISNAD_HOME, ISNAD_EMBEDDER, and for
+        generative answers ISNAD_LLM (PROVIDER:MODEL), ISNAD_LLM_URL, ISNAD_LLM_TIMEOUT."""
+        timeout = llm_timeout if llm_timeout is not None else os.environ.get("ISNAD_LLM_TIMEOUT") or None
+        extra = {}
+        if timeout is not None:
+            try:
+                extra["timeout"] = float(timeout)
+            except ValueError:
+                raise SettingsError(f"ISNAD_LLM_TIMEOUT={timeout!r}: expected seconds") from None
+            if not extra["timeout"] > 0:
+                raise SettingsError("the model timeout must be more than 0 seconds")
+        spec = llm if llm is not None else os.environ.get("ISNAD_LLM")
+        url = llm_url if llm_url is not None else os.environ.get("ISNAD_LLM_URL")
         return cls(
             home=Path(home).expanduser() if home else default_home(),
             embedder=embedder or os.environ.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
+            generative=GenerativeParams.from_spec(spec, url, **extra),
         )
 
     def with_(self, **changes) -> "Settings":
