@@ -45,6 +45,9 @@ def ensure_venv(extras: str = "") -> Path:
 
 def _pip(python: Path, *args: str) -> None:
     cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *args]
-    result = subprocess.run(cmd, cwd=REPO)
+    result = subprocess.run(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    # Drop pip's notes about package-index folders this machine does not have.
+    noise = "WARNING: Location 'file://"
+    sys.stderr.write("".join(l for l in result.stderr.splitlines(True) if not l.startswith(noise)))
     if result.returncode != 0:
         sys.exit(f"isnad: set-up failed: {' '.join(cmd)} exited {result.returncode}")
