@@ -51,10 +51,10 @@ class Conversation:
         language model; None (the default) uses the model when there is one."""
         if not self._generative(generative):
             context = self.context_for(question)
-            answer = self.engine.ask(question, k=k, context=context)
+            answer = self.engine.ask(question, k=k, context=context, generative=generative)
             if not context and answer.abstained and self.turns and is_short(question):
                 context = self._topic()
-                with_topic = self.engine.ask(question, k=k, context=context)
+                with_topic = self.engine.ask(question, k=k, context=context, generative=generative)
                 if not with_topic.abstained:
                     answer = with_topic
                 else:

@@ -19,6 +19,28 @@ from ui.app import ChatController, Session, build_app
 Q_TREATY = "متى وقعت معاهدة التحالف بين أذربيجان وأوزبكستان؟"
 Q_BERLIK = "ما هي مناورات بيرليك 2025؟"
 Q_SMART = "ما المقصود بالقوة الذكية التركية؟"
+# A model's answer to Q_TREATY that passes Isnad's checks (paraphrases of two sentences
+# of the corpus, see tests/test_generative.py), and a claim the corpus does not support.
+TREATY_SENTENCE = "تُضفي معاهدة التحالف التي وُقِّعَت الشهر الماضي"
+HERITAGE_SENTENCE = "إلى إرثٍ ثقافيٍ وتاريخيٍ مشتركٍ"
+CLAIM_TREATY = ("وُقّعت معاهدة التحالف بين أذربيجان وأوزبكستان قبل شهر من نشر التقرير، "
+                "وهي تضفي طابعاً رسمياً على شراكتهما الاستراتيجية")
+CLAIM_HERITAGE = "وتستند العلاقة بين البلدين إلى إرث ثقافي وتاريخي مشترك"
+CLAIM_FALSE = "وقد فاز فريق برشلونة بالدوري الإسباني لكرة القدم"
+
+
+def last(steps):
+    """The chat controller's last step (it is a generator: drafts, then the answer)."""
+    out = None
+    for out in steps:
+        pass
+    return out
+
+
+def steps_of(respond) -> list[tuple]:
+    """Every step of the chat controller, with the chat messages as they were at that
+    step (the controller updates one list in place)."""
+    return [(box, [dict(m) for m in history], session, panel) for box, history, session, panel in respond]
 
 
 def strip_tags(fragment: str) -> str:
@@ -27,6 +49,29 @@ def strip_tags(fragment: str) -> str:
 
 def marked(fragment: str) -> list[str]:
     return [html.unescape(m) for m in re.findall(r"<mark[^>]*>(.*?)</mark>", fragment, re.S)]
+
+
+def with_fake_llm(engine, *replies: str):
+    """`engine` answering with a fake LangChain chat model that streams `replies`, one
+    per model call, word by word."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    return engine.with_llm(chat_model=GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies])))
+
+
+def passage_number(passages, needle: str) -> int:
+    """The [n] the model sees for the passage holding `needle`."""
+    for i, p in enumerate(passages, 1):
+        if needle in p.text:
+            return i
+    raise AssertionError(f"no passage holds {needle!r}")
+
+
+def good_treaty_reply(engine, k: int = 5) -> str:
+    passages = engine.ask(Q_TREATY, k=k).passages
+    nt, nh = passage_number(passages, TREATY_SENTENCE), passage_number(passages, HERITAGE_SENTENCE)
+    return f"{CLAIM_TREATY} [{nt}]. {CLAIM_HERITAGE} [{nh}]."
 
 
 def check_citations(answer: dict, engine) -> None:
@@ -95,6 +140,26 @@ def test_abstention_looks_like_one():
     assert "isnad-card" not in panel and "لا مصادر" in panel
     assert panel.count("isnad-card") == 0
     assert R.sources_html(a, 0, show_all=True).count('<article class="isnad-card') == 2
+
+
+def test_notice_model_and_drafts_are_escaped_and_visible():
+    from dataclasses import replace
+
+    a = replace(_answer(), notice="تعذّر <b>x</b> الحصول على إجابة من النموذج.\n\nسطر", model="fake:<i>m</i>")
+    out = R.answer_bubble(a, turn=0)
+    assert "isnad-notice" in out and "⚠" in out
+    assert "<b>x</b>" not in out and "&lt;b&gt;x&lt;/b&gt;" in out and "\n" not in out
+    assert "كتبه fake:<i>m</i>، وتحقق إسناد من مصادره" in strip_tags(out)
+    assert "<i>m</i>" not in out
+    plain = R.answer_bubble(_answer(), turn=0)  # extractive, nothing noticed: neither line
+    assert "isnad-notice" not in plain and "isnad-by" not in plain and "كتبه" not in plain
+    abstained = R.answer_bubble(replace(_answer(abstained=True), notice="لم يجد النموذج الإجابة."), 0)
+    assert "isnad-abstain" in abstained and "لم يجد النموذج الإجابة." in strip_tags(abstained)
+    draft = R.draft_bubble("مسودة " + XSS + "\n\nبقية [1]", "fake:<m>")
+    assert "isnad-draft" in draft and "لم يُتحقق منها" in draft and "\n" not in draft
+    assert "<script" not in draft and "<img" not in draft and "<m>" not in draft
+    assert XSS in strip_tags(draft) and "isnad-ref" not in draft  # a draft's [n] are not links yet
+    assert "isnad-answer" not in draft and "isnad-answer" not in R.pending_bubble("m")
 
 
 def test_user_bubble_escapes_script_and_img():
@@ -166,7 +231,7 @@ def ctl(app_engine) -> ChatController:
 
 
 def test_chat_answers_with_sources_and_marks(ctl, app_engine):
-    out_msg, history, session, panel = ctl.respond(Q_BERLIK, None, 5, False)
+    out_msg, history, session, panel = last(ctl.respond(Q_BERLIK, None, 5, False))
     assert out_msg == "" and isinstance(session, Session)
     assert [m["role"] for m in history] == ["user", "assistant"]
     a = session.answers[0]
@@ -179,14 +244,14 @@ def test_chat_answers_with_sources_and_marks(ctl, app_engine):
 
 
 def test_chat_follow_up_uses_the_conversation_and_reset_forgets_it(ctl):
-    _, _, session, _ = ctl.respond(Q_TREATY, None, 5, False)
-    _, history, session, _ = ctl.respond("ومتى وقعت؟", session, 5, False)
+    _, _, session, _ = last(ctl.respond(Q_TREATY, None, 5, False))
+    _, history, session, _ = last(ctl.respond("ومتى وقعت؟", session, 5, False))
     assert session.conversation.turns[-1].context  # searched together with the first question
     assert session.followups == [False, True]
     assert "سؤال متابعة" in history[-1]["content"]
     session, history, panel, box = ctl.reset(session)
     assert session is None and history == [] and panel == R.SOURCES_EMPTY and box == ""
-    _, _, fresh, _ = ctl.respond("ومتى وقعت؟", session, 5, False)
+    _, _, fresh, _ = last(ctl.respond("ومتى وقعت؟", session, 5, False))
     assert fresh.conversation.turns[-1].context == ""
     assert fresh.followups == [False]
 
@@ -197,7 +262,7 @@ def test_chat_follow_up_uses_the_conversation_and_reset_forgets_it(ctl):
 def test_chat_errors_are_friendly_bubbles(ctl, question, expect):
     import gradio as gr
 
-    _, history, session, panel = ctl.respond(question, None, 5, False)
+    _, history, session, panel = last(ctl.respond(question, None, 5, False))
     assert history[-1]["role"] == "assistant"
     assert "isnad-error" in history[-1]["content"] and expect in history[-1]["content"]
     assert "Traceback" not in history[-1]["content"]
@@ -206,13 +271,13 @@ def test_chat_errors_are_friendly_bubbles(ctl, question, expect):
 
 def test_chat_unexpected_failure_is_not_a_traceback(ctl, monkeypatch):
     session = ctl.new_session()
-    monkeypatch.setattr(session.conversation, "ask", lambda *a, **k: 1 / 0)
-    _, history, _, _ = ctl.respond("سؤال", session, 5, False)
+    monkeypatch.setattr(session.conversation, "ask_stream", lambda *a, **k: iter([1 / 0]))
+    _, history, _, _ = last(ctl.respond("سؤال", session, 5, False))
     assert "isnad-error" in history[-1]["content"] and "ZeroDivision" not in history[-1]["content"]
 
 
 def test_chat_question_with_markup_is_shown_as_text(ctl):
-    _, history, _, _ = ctl.respond("ما هي مناورات بيرليك؟ " + XSS, None, 5, False)
+    _, history, _, _ = last(ctl.respond("ما هي مناورات بيرليك؟ " + XSS, None, 5, False))
     user = history[0]["content"]
     assert "<script" not in user and "<img" not in user and XSS in strip_tags(user)
     for m in history:
@@ -220,8 +285,8 @@ def test_chat_question_with_markup_is_shown_as_text(ctl):
 
 
 def test_show_all_and_selecting_an_earlier_answer(ctl):
-    _, _, session, _ = ctl.respond(Q_BERLIK, None, 8, False)
-    _, history, session, _ = ctl.respond(Q_SMART, session, 8, False)
+    _, _, session, _ = last(ctl.respond(Q_BERLIK, None, 8, False))
+    _, history, session, _ = last(ctl.respond(Q_SMART, session, 8, False))
     a0 = session.answers[0]
     panel = ctl.select_message(session, False, 1)  # the first answer's message
     assert session.shown == 0 and f"«{html.escape(a0.question)}»" in panel
@@ -238,7 +303,7 @@ def test_document_viewer_opens_only_indexed_documents(ctl, app_engine):
     for bad in ("doc:../../../../etc/passwd", "doc:/etc/passwd", f"doc:{doc_id}/..", "doc:",
                 "file:/etc/passwd", "cite:0:1", "cite:x:y", "", None, 42, {"open": "doc:x"}):
         assert ctl.resolve_open(bad, None) is None, bad
-    _, _, session, _ = ctl.respond(Q_SMART, None, 5, False)
+    _, _, session, _ = last(ctl.respond(Q_SMART, None, 5, False))
     c = session.answers[0].citations[0]
     view = ctl.resolve_open(f"cite:0:{c.n}", session)
     assert (view.doc_id, view.start, view.end) == (c.doc_id, c.start, c.end)
@@ -251,6 +316,111 @@ def test_document_viewer_opens_only_indexed_documents(ctl, app_engine):
     assert ctl.resolve_open("passage:0:1", session).start == -1
     modal, head, body = ctl.open_document(f"cite:0:{c.n}", session)
     assert 'id="isnad-doc-mark"' in body and html.escape(c.title) in head
+
+
+# ------------------------------------------------------------------ controller with a language model
+def test_generated_answer_streams_drafts_then_the_checked_answer(app_engine):
+    import gradio as gr
+
+    reply = good_treaty_reply(app_engine)
+    engine = with_fake_llm(app_engine, reply)
+    steps = steps_of(ChatController(engine).respond(Q_TREATY, None, 5, False, True))
+    skip = type(gr.skip())
+    # 1. the question and a placeholder; 2. drafts as the model writes; 3. the checked answer
+    first, drafts, final = steps[0], steps[1:-1], steps[-1]
+    assert "isnad-pending" in first[1][-1]["content"] and isinstance(first[3], skip)
+    assert len(drafts) > 5
+    texts = []
+    for out_msg, history, session, panel in drafts:
+        assert out_msg == "" and isinstance(panel, skip)
+        assert [m["role"] for m in history] == ["user", "assistant"]  # one bubble, replaced
+        bubble = history[-1]["content"]
+        assert "isnad-draft" in bubble and "لم يُتحقق منها" in bubble and "isnad-answer" not in bubble
+        texts.append(strip_tags(bubble.split('class="isnad-draft-text">', 1)[1]))
+    assert all(b.startswith(a) for a, b in zip(texts, texts[1:])), "drafts grow"
+    assert texts[-1] == reply
+    _, history, session, panel = final
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    a = session.answers[0]
+    assert a.model == engine.llm_label and not a.notice and not a.abstained
+    assert a.answer == f"{CLAIM_TREATY} [1]. {CLAIM_HERITAGE} [2]."
+    check_citations(a.to_dict(), app_engine)
+    for c in a.citations:  # quotes verbatim at their offsets
+        assert app_engine.document_text(c.doc_id)[c.start:c.end] == c.quote
+    assert TREATY_SENTENCE in a.citations[0].quote and HERITAGE_SENTENCE in a.citations[1].quote
+    bubble = history[-1]["content"]
+    assert "isnad-answer" in bubble and "isnad-ref isnad-ref-0-2" in bubble and "isnad-draft" not in bubble
+    assert f"كتبه {engine.llm_label}، وتحقق إسناد من مصادره" in strip_tags(bubble)
+    assert "isnad-notice" not in bubble
+    assert [" ".join(m.split()) for m in marked(panel)] == [" ".join(c.quote.split()) for c in a.citations]
+    assert session.message_turn == {1: 0} and session.shown == 0
+
+
+def test_generated_answer_that_fails_the_check_shows_the_notice(app_engine):
+    base = app_engine.ask(Q_TREATY, k=5)
+    engine = with_fake_llm(app_engine, f"{CLAIM_FALSE} [1].")
+    steps = steps_of(ChatController(engine).respond(Q_TREATY, None, 5, False, True))
+    assert any("isnad-draft" in s[1][-1]["content"] for s in steps[1:-1])
+    _, history, session, panel = steps[-1]
+    a = session.answers[0]
+    assert a.model == "" and a.notice and "مستخرجة" in a.notice  # the extractive answer, said so
+    assert (a.answer, a.citations) == (base.answer, base.citations)
+    check_citations(a.to_dict(), app_engine)
+    bubble = history[-1]["content"]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert "isnad-notice" in bubble and "⚠" in bubble and "isnad-draft" not in bubble
+    assert " ".join(a.notice.split()) in " ".join(strip_tags(bubble).split())
+    assert engine.llm_label in strip_tags(bubble)  # the notice names the model
+    assert "كتبه" not in strip_tags(bubble) and "برشلونة" not in bubble
+    assert marked(panel)
+
+
+def test_without_a_model_the_chat_answers_in_one_step(app_engine):
+    steps = steps_of(ChatController(app_engine).respond(Q_TREATY, None, 5, False, True))
+    assert len(steps) == 1  # no placeholder, no drafts
+    _, history, session, panel = steps[0]
+    assert [m["role"] for m in history] == ["user", "assistant"] and "isnad-answer" in history[-1]["content"]
+    assert session.answers[0].model == "" and marked(panel)
+
+
+def test_generated_mode_off_answers_extractively_at_once(app_engine):
+    engine = with_fake_llm(app_engine)  # no reply: consulting it would fail (and say so)
+    steps = steps_of(ChatController(engine).respond(Q_TREATY, None, 5, False, False))
+    assert len(steps) == 1
+    _, history, session, _ = steps[0]
+    a = session.answers[0]
+    assert a.model == "" and not a.notice and a.answer == app_engine.ask(Q_TREATY, k=5).answer
+    assert "isnad-notice" not in history[-1]["content"] and "كتبه" not in history[-1]["content"]
+
+
+def test_generated_mode_bad_question_replaces_the_placeholder(app_engine):
+    engine = with_fake_llm(app_engine)
+    steps = steps_of(ChatController(engine).respond("؟!", None, 5, False, True))
+    _, history, session, _ = steps[-1]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert "isnad-error" in history[-1]["content"] and "كلمات" in history[-1]["content"]
+    assert session.answers == [] and session.message_turn == {}
+    # The empty question: no user bubble, so no placeholder either.
+    _, history, _, _ = last(ChatController(engine).respond("  ", None, 5, False, True))
+    assert [m["role"] for m in history] == ["assistant"] and "isnad-error" in history[0]["content"]
+
+
+def _llm_checkbox(app):
+    cfg = app.get_config_file()
+    box = next(c for c in cfg["components"] if c["props"].get("elem_id") == "isnad-llm")
+    respond = next(d for d in cfg["dependencies"] if d.get("api_name") == "respond")
+    return box, respond
+
+
+def test_llm_checkbox_only_with_a_model(app_engine):
+    box, respond = _llm_checkbox(build_app(app_engine))
+    assert box["type"] == "checkbox" and box["props"]["visible"] is False
+    assert box["id"] in respond["inputs"]
+    engine = with_fake_llm(app_engine)
+    box, respond = _llm_checkbox(build_app(engine))
+    assert box["props"]["visible"] is True and box["props"]["value"] is True
+    assert box["props"]["label"] == f"إجابة مولّدة بالنموذج اللغوي ({engine.llm_label})"
+    assert box["id"] in respond["inputs"]
 
 
 # ------------------------------------------------------------------ served app + gradio_client

@@ -251,6 +251,62 @@ def test_abstention_is_visibly_not_an_answer(browser, app_engine):  # noqa: F811
             pg.close()
 
 
+def test_generated_answer_streams_then_shows_the_checked_cited_answer(browser, app_engine):  # noqa: F811
+    """With a (fake, slowed-down) language model: the checkbox shows, the draft streams in
+    marked as unchecked, then the checked answer replaces it, with its quotes in <mark>."""
+    import time
+
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from tests.test_app import good_treaty_reply
+
+    class SlowFake(GenericFakeChatModel):
+        def _stream(self, *args, **kwargs):
+            for chunk in super()._stream(*args, **kwargs):
+                time.sleep(0.04)
+                yield chunk
+
+    reply = good_treaty_reply(app_engine)
+    engine = app_engine.with_llm(chat_model=SlowFake(messages=iter([AIMessage(content=reply)])))
+    expected = app_engine.with_llm(
+        chat_model=GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))).ask(Q_TREATY, k=5)
+    assert expected.model and expected.citations and not expected.notice
+    with running_app(engine) as (_app, u):
+        pg = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.set_default_timeout(TIMEOUT_MS)
+        try:
+            pg.goto(u)
+            pg.wait_for_selector("#isnad-input textarea")
+            toggle = pg.locator("#isnad-llm")
+            toggle.wait_for(state="visible")
+            assert engine.llm_label in toggle.inner_text()
+            assert pg.locator("#isnad-llm input[type=checkbox]").is_checked()
+            box = pg.locator("#isnad-input textarea")
+            box.fill(Q_TREATY)
+            box.press("Enter")
+            draft = pg.locator("#isnad-chat .isnad-draft").last
+            draft.wait_for(state="visible")  # the model's words, as it writes them
+            assert "لم يُتحقق منها" in draft.inner_text()
+            pg.wait_for_selector("#isnad-chat .isnad-answer")
+            assert pg.locator("#isnad-chat .isnad-draft, #isnad-chat .isnad-pending").count() == 0
+            answer = pg.locator("#isnad-chat .isnad-answer").last
+            assert squash(answer.inner_text()) == squash(expected.answer)
+            assert pg.locator("#isnad-chat .isnad-ref").count() == len(expected.citations)
+            assert f"كتبه {engine.llm_label}" in pg.locator("#isnad-chat .isnad-by").last.inner_text()
+            pg.wait_for_selector("#isnad-sources mark")
+            marks = [squash(t) for t in pg.locator("#isnad-sources mark").all_inner_texts()]
+            assert marks == [squash(c.quote) for c in expected.citations]
+            pg.evaluate("document.activeElement && document.activeElement.blur()")
+            ARTIFACTS.mkdir(exist_ok=True)
+            pg.screenshot(path=str(ARTIFACTS / "app-llm.png"))
+            assert not errors
+        finally:
+            pg.close()
+
+
 def test_screenshot(page):
     """Two questions with their sources: tests/artifacts/app.png, and ui/screenshot.png
     (README) when ISNAD_UPDATE_SCREENSHOT=1 or when it is missing."""

@@ -9,12 +9,18 @@ bubbles) next to a sources panel (each cited passage with its quote in <mark>; a
 link opens the whole document at that place in a viewer); a documents tab lists
 the corpus and the index status. An API endpoint `/ask` returns the Answer JSON.
 
+With a language model (`isnad serve --llm ...`), a checkbox (on by default) lets the
+model write the answers: its draft streams into the chat, marked as unchecked, and is
+replaced by the checked answer ("written by MODEL, sources checked by Isnad") or by
+the extractive answer with a notice saying why.
+
 Everything shown is escaped (see ui.app_render): document text and questions are
 untrusted. The viewer opens only doc_ids that are in the index.
 """
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,6 +43,8 @@ EXAMPLES = (
     "من شارك في اجتماع وزراء دفاع آسيا الوسطى في سمرقند؟",
 )
 DEFAULT_CONCURRENCY = 4
+SESSION_CAPACITY = 1000  # sessions whose state is kept (least recently used dropped first)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_K = 20
 
 
@@ -68,32 +76,63 @@ class ChatController:
 
     # -- chat ----------------------------------------------------------------------
     def respond(self, message: str, session: Session | None, k: float | None = None,
-                show_all: bool = False):
-        """One question in the chat -> (cleared input, chat messages, session, sources
-        panel HTML or gr.skip() when there is no new answer)."""
+                show_all: bool = False, generative: bool = True):
+        """One question in the chat, as a generator of (cleared input, chat messages,
+        session, sources panel HTML or gr.skip() when there is no new answer).
+
+        With a language model (engine.llm_label) and `generative`: first a placeholder
+        bubble, then the model's drafts as it writes (escaped, marked as unchecked; the
+        sources panel keeps what it shows), then the checked answer (or the extractive
+        fallback, with its notice) and its sources. Otherwise just the answer."""
         session = session or self.new_session()
         text = message if isinstance(message, str) else ""
+        # A lone surrogate (valid in JSON, not in UTF-8) echoed back in the chat made the
+        # response unserializable and cut the session's event stream: show U+FFFD instead.
+        text = _LONE_SURROGATE.sub("\ufffd", text)
         if text.strip():
             session.history.append({"role": "user", "content": R.user_bubble(text.strip())})
+        label = (getattr(self.engine, "llm_label", "") or "") if generative else ""
+        slot: list[int] = []  # index of this turn's assistant bubble, once there is one
+
+        def put(content: str) -> None:
+            if slot:
+                session.history[slot[0]] = {"role": "assistant", "content": content}
+            else:
+                session.history.append({"role": "assistant", "content": content})
+                slot.append(len(session.history) - 1)
+
+        if label and text.strip():
+            put(R.pending_bubble(label))
+            yield "", session.history, session, gr.skip()
+        answer = None
         try:
-            answer = session.conversation.ask(text, k=int(k or self.default_k))
+            for item in session.conversation.ask_stream(text, k=int(k or self.default_k),
+                                                        generative=bool(generative)):
+                if isinstance(item, Answer):
+                    answer = item
+                elif isinstance(item, str):
+                    put(R.draft_bubble(item, label))
+                    yield "", session.history, session, gr.skip()
         except QuestionError as exc:
-            session.history.append({"role": "assistant", "content": R.error_bubble(R.friendly_error(str(exc)))})
-            return "", session.history, session, gr.skip()
+            put(R.error_bubble(R.friendly_error(str(exc))))
+            yield "", session.history, session, gr.skip()
+            return
         except Exception:  # never a traceback in the chat
             log.exception("answering %r failed", text[:200])
-            session.history.append({"role": "assistant", "content": R.error_bubble(
-                "حدث خطأ غير متوقع أثناء الإجابة. أعد المحاولة، وإن تكرر فراجع سجلّ الخادم.")})
-            return "", session.history, session, gr.skip()
+            answer = None
+        if answer is None:
+            put(R.error_bubble("حدث خطأ غير متوقع أثناء الإجابة. أعد المحاولة، وإن تكرر فراجع سجلّ الخادم."))
+            yield "", session.history, session, gr.skip()
+            return
         turn = len(session.answers)
         turns = getattr(session.conversation, "turns", None) or []
         followup = bool(turns and getattr(turns[-1], "context", ""))
         session.answers.append(answer)
         session.followups.append(followup)
-        session.history.append({"role": "assistant", "content": R.answer_bubble(answer, turn, followup)})
-        session.message_turn[len(session.history) - 1] = turn
+        put(R.answer_bubble(answer, turn, followup))
+        session.message_turn[slot[0]] = turn
         session.shown = turn
-        return "", session.history, session, R.sources_html(answer, turn, show_all)
+        yield "", session.history, session, R.sources_html(answer, turn, show_all)
 
     def reset(self, session: Session | None):
         """New conversation: forget the turns (the next question stands alone)."""
@@ -182,6 +221,7 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
     adds the theme, CSS and page script; plain `.launch()` works but looks bare)."""
     ctl = ChatController(engine)
     info = engine.info()
+    llm_label = getattr(engine, "llm_label", "") or ""
     default_k = ctl.default_k
 
     def select_message(session: Session | None, show_all: bool, evt: gr.SelectData):
@@ -231,6 +271,10 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
                                              elem_id="isnad-send")
                             clear = gr.Button("محادثة جديدة", variant="secondary", scale=1, min_width=140,
                                               elem_id="isnad-new")
+                        llm_toggle = gr.Checkbox(
+                            True, label=f"إجابة مولّدة بالنموذج اللغوي ({llm_label})",
+                            visible=bool(llm_label), elem_id="isnad-llm",
+                        )
                         with gr.Row(elem_classes=["isnad-examples"]):
                             example_buttons = [
                                 gr.Button(q, size="sm", variant="secondary", min_width=160) for q in EXAMPLES
@@ -258,7 +302,8 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
                 modal_body = gr.HTML("", elem_id="isnad-doc", js_on_load=SCROLL_TO_MARK_JS)
 
         # ----------------------------------------------------------------- events
-        chat_io = dict(inputs=[msg, session, k_slider, show_all], outputs=[msg, chatbot, session, sources])
+        chat_io = dict(inputs=[msg, session, k_slider, show_all, llm_toggle],
+                       outputs=[msg, chatbot, session, sources])
         msg.submit(ctl.respond, api_visibility="private", **chat_io)
         send.click(ctl.respond, api_visibility="private", **chat_io)
         for b, q in zip(example_buttons, EXAMPLES):
@@ -288,6 +333,10 @@ def launch_app(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860,
         server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, quiet=quiet,
         theme=theme(), css=CSS, head=HEAD, footer_links=["api"], show_error=False,
         inbrowser=False, share=False, ssr_mode=False,
+        # Gradio keeps a copy of every component's config per session (~70 KB here), for
+        # its 10,000 most recent sessions, and each REST call (/gradio_api/call/ask) is a
+        # new session: memory grew ~60 KB per API question (tests/test_reliability_app.py).
+        state_session_capacity=SESSION_CAPACITY,
     )
     options.update(kwargs)
     return app.launch(**options)
@@ -311,7 +360,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     engine = Isnad.open(settings, on_stage=lambda stage: say(f"  {stage}"))
     info = engine.info()
     say(f"ready in {time.perf_counter() - t0:.1f} s: {info['documents']} documents, "
-        f"{info['chunks']} chunks, embedder {info['embedder']}")
+        f"{info['chunks']} chunks, embedder {info['embedder']}"
+        + (f", language model {engine.llm_label} (answers checked against the sources)"
+           if getattr(engine, "llm_label", "") else ""))
     app = build_app(engine, concurrency=concurrency)
     say(f"open http://{host}:{port} in a browser (Ctrl+C to stop)")
     launch_app(app, host, port)

@@ -95,6 +95,7 @@ def answer_bubble(answer: Answer, turn: int, followup: bool = False) -> str:
     if timing is not None:
         foot.append(f'<span dir="ltr">{timing:.0f} ms</span>')
     footer = f'<div class="isnad-foot">{" · ".join(foot)}</div>' if foot else ""
+    footer = notice_html(answer) + model_html(answer) + footer
     if answer.abstained:
         return (
             f'<div class="isnad-abstain" dir="rtl">'
@@ -114,6 +115,43 @@ def answer_bubble(answer: Answer, turn: int, followup: bool = False) -> str:
 
     body = _render_with_markers(answer.answer, ref)
     return f'<div class="isnad-answer" dir="rtl">{body}</div>{footer}'
+
+
+def notice_html(answer: Answer) -> str:
+    """What Isnad noticed about this answer (e.g. the language model's answer could not
+    be checked, so this is the extractive one, and why), as a small visible note."""
+    notice = str(getattr(answer, "notice", "") or "").strip()
+    if not notice:
+        return ""
+    return (f'<div class="isnad-notice" dir="auto"><span class="isnad-notice-icon" aria-hidden="true">⚠</span> '
+            f"{esc_lines(notice)}</div>")
+
+
+def model_html(answer: Answer) -> str:
+    """Who wrote a generated answer (and that Isnad checked its sources); "" for an
+    extractive answer."""
+    model = str(getattr(answer, "model", "") or "")
+    if not model:
+        return ""
+    return (f'<div class="isnad-by" dir="rtl"><span aria-hidden="true">✎</span> '
+            f'كتبه <span dir="ltr">{esc(model)}</span>، وتحقق إسناد من مصادره</div>')
+
+
+def pending_bubble(model: str = "") -> str:
+    """The assistant's bubble while the language model has not written anything yet."""
+    who = f' <span dir="ltr">{esc(model)}</span>' if model else ""
+    return (f'<div class="isnad-pending" dir="rtl"><span class="isnad-dots" aria-hidden="true">…</span> '
+            f"يبحث إسناد في الوثائق ويكتب النموذج اللغوي{who} الإجابة</div>")
+
+
+def draft_bubble(text: str, model: str = "") -> str:
+    """The model's answer so far, unchecked: escaped text, marked as a draft (its
+    citations are checked, and unsupported sentences removed, when it is done)."""
+    who = f' (<span dir="ltr">{esc(model)}</span>)' if model else ""
+    return (f'<div class="isnad-draft" dir="rtl">'
+            f'<div class="isnad-draft-label"><span class="isnad-dots" aria-hidden="true">…</span> '
+            f"مسودة يكتبها النموذج اللغوي{who}، لم يُتحقق منها بعد</div>"
+            f'<div class="isnad-draft-text">{esc_lines(text)}</div></div>')
 
 
 def _render_with_markers(text: str, ref) -> str:
@@ -239,6 +277,8 @@ def sources_html(answer: Answer | None, turn: int, show_all: bool = False) -> st
 def plain_text(answer: Answer) -> str:
     """The answer and its sources as plain text (what the copy link puts on the clipboard)."""
     lines = [f"س: {answer.question}", "", answer.answer]
+    if getattr(answer, "model", ""):
+        lines.append(f"(كتبه {answer.model}، وتحقق إسناد من مصادره)")
     if answer.citations:
         lines += ["", "المصادر:"]
         for c in answer.citations:

@@ -56,6 +56,16 @@ CSS = """
 .isnad-abstain-icon { font-size: 22px; line-height: 1.2; }
 .isnad-abstain-label { font-weight: 700; font-size: 14px; font-family: var(--isnad-ui); }
 .isnad-abstain-text { font-family: var(--isnad-ar); }
+.isnad-notice { font-size: 13px; font-family: var(--isnad-ui); color: #6b4a10; background: #fff7e6;
+  border: 1px solid #f2c46d; border-radius: 6px; padding: 3px 10px; margin-top: 6px; line-height: 1.6; }
+.isnad-notice-icon { color: #c77d00; }
+.isnad-by { font-size: 12.5px; font-family: var(--isnad-ui); color: var(--color-accent); margin-top: 6px; }
+.isnad-pending, .isnad-draft-label { font-size: 13px; font-family: var(--isnad-ui);
+  color: var(--body-text-color-subdued); font-style: italic; }
+.isnad-draft { border: 1px dashed var(--border-color-primary); border-radius: 8px; padding: 4px 10px; }
+.isnad-draft-text { font-family: var(--isnad-ar); text-align: right; opacity: .7; }
+.isnad-dots { display: inline-block; animation: isnad-blink 1.2s ease-in-out infinite; }
+@keyframes isnad-blink { 50%% { opacity: .25; } }
 .isnad-error { background: #fdecec; border: 1px solid #eab0b0; border-radius: 8px;
   padding: 6px 12px; color: #8a2121; font-family: var(--isnad-ui); }
 #isnad-input textarea { font-family: var(--isnad-ar); font-size: 17px; }
