@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +90,13 @@ def load_document(path: Path, doc_id: str, meta: dict | None = None) -> Document
     reader = _READERS.get(suffix)
     if reader is None:
         raise DocumentError(f"{doc_id}: unsupported file type {suffix!r}")
-    text, found_title = reader(raw, doc_id)
+    try:
+        text, found_title = reader(raw, doc_id)
+    except DocumentError:
+        raise
+    except Exception as exc:  # a malformed file must not stop the other documents
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise DocumentError(f"{doc_id}: unreadable {suffix} file ({detail})") from exc
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     if not text.strip():
         raise DocumentError(f"{doc_id}: no text (empty file, or nothing extractable)")
@@ -105,6 +113,11 @@ def load_document(path: Path, doc_id: str, meta: dict | None = None) -> Document
 
 
 def _read_plain(raw: bytes, doc_id: str) -> tuple[str, str | None]:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM (Windows "Unicode" text)
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(f"{doc_id}: damaged UTF-16 text (byte {exc.start})") from exc
     if b"\x00" in raw[:8192]:
         raise DocumentError(f"{doc_id}: looks binary (NUL bytes), not a text file")
     try:
@@ -140,12 +153,21 @@ def _read_pdf(raw: bytes, doc_id: str) -> tuple[str, str | None]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+    # pypdf logs (and warns about) every oddity of a damaged file on stderr; the
+    # user gets one line per file from the indexer instead.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
-        reader = PdfReader(io.BytesIO(raw))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(raw))
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = (reader.metadata.title if reader.metadata else None) or None
+    except (FileNotDecryptedError, DependencyError) as exc:
+        raise DocumentError(
+            f"{doc_id}: encrypted (password-protected) PDF; save an unencrypted copy"
+        ) from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"{doc_id}: unreadable PDF ({exc})") from exc
     text = "\n\n".join(p.strip() for p in pages)

@@ -14,14 +14,32 @@ import numpy as np
 
 class EmbeddingCache:
     def __init__(self, path: Path, embedder_id: str, dim: int) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (embedder TEXT, text_sha TEXT, vector BLOB, "
-            "PRIMARY KEY (embedder, text_sha))"
-        )
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.notice: str | None = None  # set when a damaged cache file was set aside
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as exc:  # only a cache: start a new one, keep the old
+            aside = path.with_name(path.name + ".damaged")
+            path.replace(aside)
+            self.notice = f"embedding cache {path} was unreadable ({exc}); moved to {aside.name}, starting afresh"
+            self._db = self._open(path)
         self._embedder_id = embedder_id
         self._dim = dim
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (embedder TEXT, text_sha TEXT, vector BLOB, "
+                "PRIMARY KEY (embedder, text_sha))"
+            )
+            db.execute("SELECT count(*) FROM vectors WHERE rowid = 1").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     @staticmethod
     def key(text: str) -> str:

@@ -76,7 +76,10 @@ class ArabicAnalyzer:
 def fts_query(terms: list[str]) -> str | None:
     """An FTS5 MATCH expression OR-ing the given terms, each quoted (terms are
     word characters only, so nothing a user types can become FTS5 syntax)."""
-    unique = list(dict.fromkeys(t for t in terms if t))
+    # Defensive for terms that did not come from the analyzer: FTS5 ends a query at
+    # NUL, and doubling quotes keeps a term with a '"' in it one FTS5 string.
+    cleaned = (t.replace("\x00", "") for t in terms if t)
+    unique = list(dict.fromkeys(t for t in cleaned if t.strip()))
     if not unique:
         return None
-    return " OR ".join(f'"{t}"' for t in unique)
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)

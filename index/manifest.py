@@ -1,6 +1,7 @@
 """The manifest: what an index was built with, so a mismatched load fails clearly."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,16 +43,19 @@ class Manifest:
     skipped: dict[str, str] = field(default_factory=dict)  # doc_id -> reason
     skipped_sha: dict[str, str] = field(default_factory=dict)  # doc_id -> sha256 of the skipped file
     catalog: dict[str, str] = field(default_factory=dict)  # doc_id -> digest of its catalog entry
+    checksum: str = ""  # sha256 of all the other fields (set by to_json, checked by read)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+        data = asdict(self)
+        data["checksum"] = _checksum(data)
+        return json.dumps(data, ensure_ascii=False, indent=2)
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise IndexMissingError(f"{path}: no manifest; run `isnad index`") from exc
+        except FileNotFoundError as exc:  # a generation without one is damaged
+            raise IndexCorruptError(f"{path}: missing; run `isnad index --rebuild`") from exc
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(
                 f"{path}: manifest unreadable ({exc}); run `isnad index --rebuild`"
@@ -62,9 +66,35 @@ class Manifest:
                 f"{path}: index format version {version!r}, this Isnad reads version "
                 f"{FORMAT_VERSION}; run `isnad index --rebuild`"
             )
+        if data.get("checksum") and data["checksum"] != _checksum(data):
+            raise IndexCorruptError(
+                f"{path}: checksum differs from its content (altered or damaged); "
+                "run `isnad index --rebuild`"
+            )
         try:
-            return cls(**data)
+            manifest = cls(**data)
         except TypeError as exc:
             raise IndexCorruptError(
                 f"{path}: manifest fields do not match ({exc}); run `isnad index --rebuild`"
             ) from exc
+        wrong = [name for name, types in _FIELD_TYPES.items() if not isinstance(getattr(manifest, name), types)]
+        if wrong or manifest.faiss_kind not in ("flat", "hnsw"):
+            raise IndexCorruptError(
+                f"{path}: manifest field(s) {', '.join(wrong) or 'faiss_kind'} have the wrong "
+                "type or value; run `isnad index --rebuild`"
+            )
+        return manifest
+
+
+_FIELD_TYPES = {
+    "embedder_id": str, "dim": int, "chunking": dict, "documents": dict, "sources": list,
+    "n_chunks": int, "faiss_kind": str, "approximate_threshold": int, "faiss_params": dict,
+    "built_at": str, "files": dict, "skipped": dict, "skipped_sha": dict, "catalog": dict,
+}
+
+
+def _checksum(data: dict) -> str:
+    """sha256 of the manifest's fields other than the checksum, in canonical JSON."""
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    canon = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()

@@ -27,6 +27,7 @@ from index.manifest import (
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
+    IndexProblem,
     Manifest,
 )
 
@@ -34,6 +35,7 @@ SQLITE_NAME = "chunks.sqlite"
 FAISS_NAME = "vectors.faiss"
 CURRENT_NAME = "CURRENT"
 FULL_CHECKSUM_LIMIT = 256 * 2**20  # above this size only sizes are verified at load
+MEMO_CHUNKS = 4096  # parsed chunks / chunk sentences kept in memory by a loaded index
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -91,12 +93,18 @@ def index_root(home: Path) -> Path:
 
 
 def live_generation(home: Path) -> Path | None:
+    """The live generation's directory (None before the first build). A damaged
+    CURRENT yields a path that does not exist, never one outside the index."""
     current = index_root(home) / CURRENT_NAME
     try:
-        name = current.read_text(encoding="utf-8").strip()
+        name = current.read_bytes().decode("utf-8", "replace").strip()
     except FileNotFoundError:
         return None
-    return index_root(home) / name if name else None
+    if not name:
+        return None
+    if name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        name = "invalid-generation-name"
+    return index_root(home) / name
 
 
 def file_digest(path: Path) -> dict:
@@ -109,6 +117,23 @@ def file_digest(path: Path) -> dict:
                 h.update(block)
         entry["sha256"] = h.hexdigest()
     return entry
+
+
+def search_single_thread(index, queries: np.ndarray, k: int):
+    """`index.search` on the calling thread only. For one query FAISS still opens OpenMP
+    parallel regions (IndexIDMap2's label mapping; flat scans over many vectors); on a
+    busy machine waiting for the second thread to get a CPU cost 7 ms on average and up
+    to 30 ms per query over 166 vectors (measured by `isnad bench`), for work that takes
+    microseconds on one core. omp_set_num_threads is per calling thread in libgomp, and
+    the previous value is restored, so index builds keep their threads."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(queries, k)
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 class IndexStore:
@@ -127,6 +152,11 @@ class IndexStore:
         )
         self._lock = threading.Lock()
         self._doc_text: OrderedDict[str, str] = OrderedDict()  # small LRU of document texts
+        # Parsed chunks and sentences by chunk id: every question re-reads the head of
+        # its ranking, and parsing the same rows again was a third of a query's CPU
+        # time outside the embedder (measured by `isnad bench`, profiled).
+        self._chunk_memo: dict[int, StoredChunk] = {}
+        self._sentence_memo: dict[int, list[StoredSentence]] = {}
         self._titles = dict(self._db.execute("SELECT doc_id, title FROM documents"))
         # Document frequencies of stems, for IDF weights (temp: the index stays read-only).
         self._db.execute(
@@ -136,12 +166,29 @@ class IndexStore:
 
     @classmethod
     def open(cls, home: Path, expected_embedder_id: str | None = None) -> "IndexStore":
+        for attempt in range(3):
+            directory = live_generation(home)
+            try:
+                return cls._open_generation(home, directory, expected_embedder_id)
+            except IndexProblem:
+                if attempt < 2 and live_generation(home) != directory:
+                    continue  # a build made another generation live while we read: read that
+                raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open_generation(cls, home: Path, directory: Path | None,
+                         expected_embedder_id: str | None) -> "IndexStore":
         import faiss
 
-        directory = live_generation(home)
-        if directory is None or not directory.is_dir():
+        if directory is None:
             raise IndexMissingError(
                 f"no index in {index_root(home)}; run `isnad index` to build it"
+            )
+        if not directory.is_dir():
+            raise IndexCorruptError(
+                f"{index_root(home) / CURRENT_NAME}: names {directory.name!r}, which is not "
+                "there (damaged index); run `isnad index --rebuild`"
             )
         manifest = Manifest.read(directory / MANIFEST_NAME)
         if expected_embedder_id and manifest.embedder_id != expected_embedder_id:
@@ -155,7 +202,7 @@ class IndexStore:
             vectors = faiss.read_index(str(directory / FAISS_NAME))
         except RuntimeError as exc:
             raise IndexCorruptError(
-                f"{directory / FAISS_NAME}: unreadable ({exc}); run `isnad index --rebuild`"
+                f"{directory / FAISS_NAME}: unreadable ({_first_line(exc)}); run `isnad index --rebuild`"
             ) from exc
         if vectors.ntotal != manifest.n_chunks or vectors.d != manifest.dim:
             raise IndexCorruptError(
@@ -165,9 +212,15 @@ class IndexStore:
             )
         if manifest.faiss_kind == "hnsw":
             faiss.downcast_index(vectors.index).hnsw.efSearch = int(manifest.faiss_params.get("ef_search", 64))
-        store = cls(directory, manifest, vectors, ArabicAnalyzer())
-        n_rows = store._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        try:
+            store = cls(directory, manifest, vectors, ArabicAnalyzer())
+            n_rows = store._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(
+                f"{directory / SQLITE_NAME}: unreadable ({exc}); run `isnad index --rebuild`"
+            ) from exc
         if n_rows != manifest.n_chunks:
+            store.close()
             raise IndexCorruptError(
                 f"{directory / SQLITE_NAME}: {n_rows} chunks, manifest says "
                 f"{manifest.n_chunks}; run `isnad index --rebuild`"
@@ -179,7 +232,7 @@ class IndexStore:
         if self._faiss.ntotal == 0:
             return []
         k = min(k, self._faiss.ntotal)
-        scores, ids = self._faiss.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        scores, ids = search_single_thread(self._faiss, query_vector.reshape(1, -1).astype(np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def lexical_search(
@@ -219,36 +272,58 @@ class IndexStore:
         return {t: math.log(1 + (n - rows.get(t, 0) + 0.5) / (rows.get(t, 0) + 0.5)) for t in unique}
 
     def sentences(self, chunk_ids: list[int]) -> dict[int, list[StoredSentence]]:
-        """The analyzed sentences of each chunk, in document order."""
-        out: dict[int, list[StoredSentence]] = {c: [] for c in chunk_ids}
-        if not chunk_ids:
+        """The analyzed sentences of each chunk, in document order. The lists are
+        memoized (the index is read-only): callers must not modify them."""
+        memo = self._sentence_memo
+        out: dict[int, list[StoredSentence]] = {}
+        missing = []
+        for c in chunk_ids:
+            hit = memo.get(c)
+            if hit is None:
+                missing.append(c)
+            else:
+                out[c] = hit
+        if not missing:
             return out
-        marks = ",".join("?" * len(chunk_ids))
+        fresh: dict[int, list[StoredSentence]] = {c: [] for c in missing}
+        marks = ",".join("?" * len(missing))
         with self._lock:
             rows = self._db.execute(
                 f"SELECT chunk, start, end, stems FROM sentences WHERE chunk IN ({marks}) "
                 "ORDER BY chunk, start",
-                list(chunk_ids),
+                missing,
             ).fetchall()
         for chunk, start, end, stems in rows:
-            out[chunk].append(StoredSentence(chunk, start, end, frozenset(stems.split())))
-        return out
+            fresh[chunk].append(StoredSentence(chunk, start, end, frozenset(stems.split())))
+        if len(memo) + len(fresh) > MEMO_CHUNKS:
+            memo.clear()  # bounded: a large index keeps only the recently used chunks
+        memo.update(fresh)
+        out.update(fresh)
+        return {c: out[c] for c in chunk_ids}
 
     # -- records ------------------------------------------------------------------------
     def chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
+        memo = self._chunk_memo
+        out = {i: memo[i] for i in ids if i in memo}
+        missing = [i for i in ids if i not in out]
+        if not missing:
+            return out
+        marks = ",".join("?" * len(missing))
         with self._lock:
             rows = self._db.execute(
                 f"SELECT id, chunk_id, doc_id, section, start, end, text FROM chunks "
                 f"WHERE id IN ({marks})",
-                list(ids),
+                missing,
             ).fetchall()
-        return {
+        fresh = {
             r[0]: StoredChunk(r[0], r[1], r[2], self._titles.get(r[2], r[2]), r[3] or "", r[4], r[5], r[6])
             for r in rows
         }
+        if len(memo) + len(fresh) > MEMO_CHUNKS:
+            memo.clear()
+        memo.update(fresh)
+        out.update(fresh)
+        return {i: out[i] for i in ids if i in out}
 
     def neighbours(self, chunk: StoredChunk) -> list[StoredChunk]:
         """Chunks of the same document that overlap `chunk` (for de-duplication)."""
@@ -287,6 +362,11 @@ class IndexStore:
         self._db.close()
 
 
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[-1] if lines else type(exc).__name__)[:200]
+
+
 def verify_files(directory: Path, manifest: Manifest) -> None:
     """Sizes always, and checksums for files small enough to hash at load."""
     for name, expected in manifest.files.items():
@@ -323,3 +403,13 @@ def write_atomic(path: Path, data: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    try:  # the rename itself on disk too (power loss, not just a killed process)
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
