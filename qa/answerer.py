@@ -64,7 +64,7 @@ class ExtractiveAnswerer:
         for p in top:
             text = doc_text(p.doc_id)
             for s in got.sentences.get(p.chunk_id, []):
-                if is_reference(text[s.start : s.end]):
+                if not quotable(text[s.start : s.end]):
                     continue
                 cov = coverage(q_stems, s.stems, got.idf)
                 kind = _kind_bonus(wants, normalize(text[s.start : s.end])) if wants else 0.0
@@ -79,7 +79,7 @@ class ExtractiveAnswerer:
     def _rank_by_similarity(self, got, doc_text, embed) -> list[ScoredSentence]:
         top = got.passages[: self.params.passages_considered_cross_lingual]
         pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])
-                 if not is_reference(doc_text(p.doc_id)[s.start : s.end])]
+                 if quotable(doc_text(p.doc_id)[s.start : s.end])]
         if not pairs:
             return []
         texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
@@ -128,6 +128,15 @@ class ExtractiveAnswerer:
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _URL = re.compile(r"<?(?:https?://|www\.|file:///)\S+>?")
+
+
+MIN_QUOTE_WORDS = 4
+
+
+def quotable(sentence: str) -> bool:
+    """Headings, captions and source lines («المقدمة», «المصدر: الوفاق») name a topic
+    or a source; they do not answer anything."""
+    return len(sentence.split()) >= MIN_QUOTE_WORDS and not is_reference(sentence)
 
 
 def is_reference(sentence: str) -> bool:
