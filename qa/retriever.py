@@ -68,7 +68,11 @@ class HybridRetriever:
         idf = self.store.idf(analyzed.stems)
         q_stems = set(analyzed.stems)
         if p.coverage_weight and q_stems:
-            best = {cid: max((coverage(q_stems, s.stems, idf) for s in sentences[cid]), default=0.0)
+            # = max(coverage(q_stems, s.stems, idf)), with the question's weights summed once
+            weight = {t: idf.get(t, 1.0) for t in q_stems}
+            total = sum(idf.get(t, 1.0) for t in q_stems)
+            best = {cid: (max((sum(weight[t] for t in q_stems & s.stems) for s in sentences[cid]),
+                              default=0.0) / total if total else 0.0)
                     for cid in head}
             bonus = _minmax(list(best.items()))
             fused = sorted(

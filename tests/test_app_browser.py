@@ -217,7 +217,7 @@ class AbstainingEngine:
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
-    def ask(self, question, k=None, context="", id=None):
+    def ask(self, question, k=None, context="", id=None, **_options):
         from dataclasses import replace
 
         from qa.engine import ABSTAIN_AR
