@@ -231,7 +231,8 @@ def run_bench(opts, settings, sections: list[str], log: Callable[[str], None]) -
     try:
         if any(s in sections for s in ("build", "cold", "warm", "serve")):
             try:
-                log(f"index build of {docs} ({repeats} fresh builds)")
+                n = repeats if "build" in sections else 1
+                log(f"index build of {docs} ({n} fresh build{'s' if n > 1 else ''})")
                 report["build"], built_home = bench_build(docs, settings, repeats, tmp_root, log,
                                                           measure="build" in sections)
             except Exception as exc:
@@ -321,16 +322,17 @@ def bench_build(docs: Path, settings, repeats: int, tmp: Path, log, measure: boo
     docs_arg = None if docs == SHIPPED_DOCUMENTS else docs
     runs = []
     home = None
-    for r in range(repeats if measure else 1):
+    n_runs = repeats if measure else 1
+    for r in range(n_runs):
         home = tmp / f"build-{r}"
         res = P.run_measured(_index_cmd(home, settings, docs_arg), timeout=3600).check("isnad index")
         m = _manifest(home)
         runs.append({"seconds": res.seconds, "peak_rss_bytes": res.peak_rss_bytes,
                      "chunks": m.n_chunks, "documents": len(m.documents),
                      "builder_seconds": _builder_seconds(res.stdout)})
-        log(f"  build {r + 1}/{repeats}: {res.seconds:.1f} s, {m.n_chunks} chunks, "
+        log(f"  build {r + 1}/{n_runs}: {res.seconds:.1f} s, {m.n_chunks} chunks, "
             f"peak {res.peak_rss_bytes / P.MB:.0f} MB")
-        if r < repeats - 1:
+        if r < n_runs - 1:
             shutil.rmtree(home, ignore_errors=True)
     chunks = runs[-1]["chunks"]
     out = {
@@ -457,11 +459,14 @@ def bench_warm(opts, settings, repeats: int, home: Path, log) -> dict:
     per_rep = {f"isnad_{key}": [] for key in keys}
     per_rep.update({"isnad_wall": [], "langchain_wall": []})
     per_rep_lang: dict[str, dict[str, list]] = {}
+    per_rep_lang_lc: dict[str, dict[str, list]] = {}
+    paired: list[float] = []  # per pass: median over questions of Isnad / LangChain
     isnad_passages, lc_passages = {}, {}
     for r in range(repeats):
         wall_i, wall_l = [], []
         split = {key: [] for key in keys}
         lang_i: dict[str, list[float]] = {}
+        lang_l: dict[str, list[float]] = {}
         for i, q in enumerate(questions):
             order = (0, 1) if (i + r) % 2 == 0 else (1, 0)  # alternate who goes first
             for who in order:
@@ -479,16 +484,19 @@ def bench_warm(opts, settings, repeats: int, home: Path, log) -> dict:
                     t = time.perf_counter()
                     got, _ = recipe.retrieve(q.question)
                     wall_l.append((time.perf_counter() - t) * 1000)
+                    lang_l.setdefault(q.lang, []).append(wall_l[-1])
                     if r == 0:
                         lc_passages[q.id] = got
         per_rep["isnad_wall"].append(wall_i)
         per_rep["langchain_wall"].append(wall_l)
         for key in keys:
             per_rep[f"isnad_{key}"].append(split[key])
-        for lang, vals in lang_i.items():
-            per_rep_lang.setdefault(lang, {"p50": [], "p95": [], "n": len(vals)})
-            per_rep_lang[lang]["p50"].append(percentile(vals, 50))
-            per_rep_lang[lang]["p95"].append(percentile(vals, 95))
+        for store, by_lang in ((per_rep_lang, lang_i), (per_rep_lang_lc, lang_l)):
+            for lang, vals in by_lang.items():
+                store.setdefault(lang, {"p50": [], "p95": [], "n": len(vals)})
+                store[lang]["p50"].append(percentile(vals, 50))
+                store[lang]["p95"].append(percentile(vals, 95))
+        paired.append(percentile([a / b for a, b in zip(wall_i, wall_l)], 50))
         log(f"  pass {r + 1}/{repeats}: Isnad p50 {percentile(wall_i, 50):.1f} ms, "
             f"p95 {percentile(wall_i, 95):.1f} ms; LangChain p50 {percentile(wall_l, 50):.1f} ms")
 
@@ -504,6 +512,10 @@ def bench_warm(opts, settings, repeats: int, home: Path, log) -> dict:
                             for lang, v in per_rep_lang.items()}
     lc = {"wall_ms": pct("langchain_wall"), "setup_seconds": round(recipe_setup, 3),
           "recipe": LangChainRecipe.describe()}
+    lc["by_language"] = {lang: {"questions": v["n"], "p50_ms": stat(v["p50"], 2), "p95_ms": stat(v["p95"], 2)}
+                         for lang, v in per_rep_lang_lc.items()}
+    ratio_lang = {lang: stat([a / b for a, b in zip(per_rep_lang[lang]["p50"], per_rep_lang_lc[lang]["p50"])])
+                  for lang in per_rep_lang if lang in per_rep_lang_lc}
     ratio_p50 = [percentile(a, 50) / percentile(b, 50) for a, b in zip(per_rep["isnad_wall"], per_rep["langchain_wall"])]
     ratio_p95 = [percentile(a, 95) / percentile(b, 95) for a, b in zip(per_rep["isnad_wall"], per_rep["langchain_wall"])]
     ratio_retrieve = [percentile(a, 50) / percentile(b, 50)
@@ -533,7 +545,9 @@ def bench_warm(opts, settings, repeats: int, home: Path, log) -> dict:
         "question_set": str(opts.questions or "evals/questions/corpus.jsonl"),
         "isnad": isnad, "langchain": lc,
         "ratio_isnad_over_langchain": {"p50": stat(ratio_p50), "p95": stat(ratio_p95),
-                                       "retrieve_p50": stat(ratio_retrieve)},
+                                       "retrieve_p50": stat(ratio_retrieve),
+                                       "paired_median": stat(paired),
+                                       "p50_by_language": ratio_lang},
         "quality": {"isnad": quality(isnad_passages), "langchain": quality(lc_passages)},
         "note": "wall time around engine.ask (retrieval + extractive answer) and around the recipe's "
                 "retriever.invoke (retrieval only), same process, interleaved per question; every "
@@ -849,6 +863,13 @@ def format_report(report: dict) -> str:
                  ("ratio Isnad / LangChain p95", _fmt_stat(w["ratio_isnad_over_langchain"]["p95"], "", 2)),
                  ("ratio Isnad retrieval only / LangChain p50",
                   _fmt_stat(w["ratio_isnad_over_langchain"]["retrieve_p50"], "", 2))]
+        r = w["ratio_isnad_over_langchain"]
+        if "paired_median" in r:
+            rows.append(("median over questions of Isnad / LangChain", _fmt_stat(r["paired_median"], "", 2)))
+        for lang, v in sorted(r.get("p50_by_language", {}).items()):
+            lcl = lc.get("by_language", {}).get(lang, {})
+            rows.append((f"  {lang}: LangChain p50 / ratio Isnad / LangChain p50",
+                         f"{_fmt_stat(lcl.get('p50_ms'), 'ms')} / {_fmt_stat(v, '', 2)}"))
         for who in ("isnad", "langchain"):
             q = w["quality"][who]
             rows.append((f"quality {who} ({q['questions']} answerable)",

@@ -53,9 +53,11 @@ PAUSE_ENV = "ISNAD_TEST_PAUSE_AT"
 @dataclass(frozen=True)
 class IndexParams:
     chunking: ChunkingParams = field(default_factory=ChunkingParams)
-    # Above this many chunks the FAISS index is HNSW (approximate) instead of exact;
-    # chosen by `isnad bench` (exact search passes ~5 ms p50 near this size on 2 cores).
-    approximate_threshold: int = 200_000
+    # Above this many chunks the FAISS index is HNSW (approximate) instead of exact.
+    # Measured by `isnad bench` (single-query exact search on one thread, as IndexStore
+    # searches, 2-core Xeon): p50 1.1 ms at 20k vectors, 3.1 ms at 50k, 10.6 ms at 100k,
+    # 107 ms at 1M; 5 ms is crossed near 63k on an idle machine and near 33k under load.
+    approximate_threshold: int = 50_000
     # HNSW parameters measured by `isnad bench` at 1M vectors shaped like e5's (see
     # evals/bench_scale.py): M=32, efConstruction=80 and efSearch=128 give recall@10
     # 0.996 at 0.4 ms p50 (efSearch 64: 0.963; 48: 0.955). On isotropic random vectors
