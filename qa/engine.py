@@ -141,6 +141,7 @@ class Isnad:
             try:
                 store = IndexStore.open(self.settings.home, self.embedder.id)
             except IndexProblem as exc:
+                self._signature = signature  # tried once: again only when CURRENT changes
                 log.warning("a new index is live but does not load (%s); still answering from %s",
                             exc, old.directory.name)
                 return False
