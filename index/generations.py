@@ -124,7 +124,8 @@ def read_sources_record(home: Path) -> SourcesRecord | None:
 def write_sources_record(home: Path, sources: list[Path], shipped: bool) -> None:
     index_root(home).mkdir(parents=True, exist_ok=True)
     data = {"sources": [str(s) for s in sources], "shipped": shipped}
-    write_atomic(index_root(home) / SOURCES_NAME, json.dumps(data, ensure_ascii=False, indent=1))
+    # ASCII JSON: a folder name that is not UTF-8 round-trips as \udcxx escapes.
+    write_atomic(index_root(home) / SOURCES_NAME, json.dumps(data, indent=1))
 
 
 # -- readers and cleanup ------------------------------------------------------------------

@@ -48,7 +48,12 @@ class Manifest:
     def to_json(self) -> str:
         data = asdict(self)
         data["checksum"] = _checksum(data)
-        return json.dumps(data, ensure_ascii=False, indent=2)
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a folder name that is not UTF-8: keep it \u-escaped
+            text = json.dumps(data, ensure_ascii=True, indent=2)
+        return text
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -97,7 +102,7 @@ def _checksum(data: dict) -> str:
     """sha256 of the manifest's fields other than the checksum, in canonical JSON."""
     body = {k: v for k, v in data.items() if k != "checksum"}
     canon = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 FULL_CHECKSUM_LIMIT = 256 * 2**20  # above this size only sizes are verified at load

@@ -230,6 +230,17 @@ def test_any_file_name_is_indexed_and_printed_safely(base, tmp_path, embedder):
     assert evil in {c["doc_id"] for c in json.loads(proc.stdout)["citations"]}
 
 
+def test_a_folder_whose_name_is_not_utf8_is_indexed_and_recorded(tmp_path):
+    docs = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/docs-\xff"))
+    docs.mkdir()
+    (docs / "a.txt").write_text(AR, encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [docs], FakeEmbedder(), progress=False)
+    assert home_state(home).sources == [docs.resolve()]
+    assert IndexStore.open(home).manifest.sources == [str(docs.resolve())]
+    assert build_index(home, [docs], FakeEmbedder(), progress=False).up_to_date
+
+
 def test_printable_escapes_controls_and_bidi_and_doc_ids_escape_bad_bytes():
     assert printable("a\nb\u202ec\u2066d\x1b[31m\udcff") == "a\\nb\\u202ec\\u2066d\\x1b[31m\\udcff"
     assert printable("تقرير ٢٠٢٤.txt") == "تقرير ٢٠٢٤.txt"
