@@ -92,8 +92,7 @@ def ensure_index(home: Path, embedder: Embedder, params: IndexParams | None = No
         state = home_state(home)
         if state.current or repair_current(home, stage) or not build:
             return
-        if state.fresh:
-            stage(f"first run: building the index of the shipped corpus in {home}")
+        if state.fresh:  # the caller says "first run" (it knows its audience)
             build_locked(home, [SHIPPED_DOCUMENTS], embedder, params, progress=progress, stage=stage)
         elif state.sources:
             stage(f"the index of {describe(state.sources)} in {home} was never completed "

@@ -349,14 +349,18 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     """Load the engine (building the shipped corpus index on a fresh data dir, with
     progress on the terminal), then serve the app until interrupted."""
     from corpus.files import printable
+    from index.home import home_state
 
     def say(text: str) -> None:
         print(f"isnad: {printable(text)}", file=sys.stderr, flush=True)
 
     _log_to_stderr()
     t0 = time.perf_counter()
-    say(f"loading the index from {settings.home}…")
-    # On a fresh data directory this first builds the shipped corpus (and says so).
+    if home_state(settings.home).fresh:
+        say(f"first run: building the index of the shipped corpus in {settings.home} "
+            "(about half a minute)…")
+    else:
+        say(f"loading the index from {settings.home}…")
     engine = Isnad.open(settings, on_stage=lambda stage: say(f"  {stage}"))
     info = engine.info()
     say(f"ready in {time.perf_counter() - t0:.1f} s: {info['documents']} documents, "

@@ -158,7 +158,11 @@ def _open_engine(args):
 
 def _first_build_notice(settings):
     """Where the engine says what it does before answering (index.home.ensure_index:
-    a first build, a repaired CURRENT, waiting for a build in progress)."""
+    a repaired CURRENT, waiting for a build in progress, a first build)."""
+    from index.home import home_state
+
+    if home_state(settings.home).fresh:
+        _stage(f"first run: building the index of the shipped corpus in {settings.home}")
     return _stage
 
 
