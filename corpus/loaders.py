@@ -5,25 +5,19 @@ import hashlib
 import json
 import logging
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.document import Document, DocumentError
+from corpus.files import SUPPORTED_SUFFIXES, Skipped, discover  # noqa: F401 (public names)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 CATALOG_NAME = "catalog.json"
 SHIPPED_DOCUMENTS = Path(__file__).resolve().parent / "documents"
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # larger files are almost never one document
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that was not loaded, and why (shown to the user, never silent)."""
-
-    doc_id: str
-    reason: str
+MAX_DOCUMENT_CHARS = 20_000_000  # extracted text of one document (about 20 MB)
+MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # what a .docx may expand to, checked before unzipping
 
 
 def iter_documents(root: Path) -> Iterator[Document | Skipped]:
@@ -32,24 +26,22 @@ def iter_documents(root: Path) -> Iterator[Document | Skipped]:
     if not root.is_dir():
         raise DocumentError(f"{root}: not a directory")
     catalog = read_catalog(root)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.startswith("."):
+    found = discover(root)
+    items = sorted([(s.doc_id, s) for s in found.skipped] + list(found.files.items()), key=lambda t: t[0])
+    for doc_id, item in items:
+        if isinstance(item, Skipped):
+            yield item
             continue
-        doc_id = path.relative_to(root).as_posix()
         try:
-            yield load_document(path, doc_id, catalog.get(doc_id, {}))
+            yield load_document(item, doc_id, catalog.get(doc_id, {}))
         except DocumentError as exc:
             yield Skipped(doc_id, str(exc))
 
 
 def list_files(root: Path) -> dict[str, Path]:
-    """doc_id -> path for every supported file under root (no reading)."""
-    root = Path(root)
-    return {
-        p.relative_to(root).as_posix(): p
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
-    }
+    """doc_id -> path for every supported file under root (no reading; links that
+    leave the folder, and broken ones, are left out: see corpus.files.discover)."""
+    return discover(root).files
 
 
 def file_sha256(path: Path) -> str:
@@ -72,8 +64,11 @@ def read_catalog(root: Path) -> dict[str, dict]:
     return {str(k): v for k, v in data.items() if isinstance(v, dict)}
 
 
-def load_document(path: Path, doc_id: str, meta: dict | None = None) -> Document:
-    """Load one file. Raises DocumentError with a message naming the file."""
+def load_document(path: Path, doc_id: str, meta: dict | None = None,
+                  max_chars: int = MAX_DOCUMENT_CHARS, max_archive_bytes: int = MAX_ARCHIVE_BYTES) -> Document:
+    """Load one file. Raises DocumentError with a message naming the file (also when
+    its text is over `max_chars`, or a .docx would expand to over `max_archive_bytes`).
+    The text is stored composed (NFC): every offset refers to that form."""
     path = Path(path)
     meta = meta or {}
     try:
@@ -90,14 +85,26 @@ def load_document(path: Path, doc_id: str, meta: dict | None = None) -> Document
     reader = _READERS.get(suffix)
     if reader is None:
         raise DocumentError(f"{doc_id}: unsupported file type {suffix!r}")
+    if suffix == ".docx":
+        _check_archive(raw, doc_id, max_archive_bytes)
     try:
         text, found_title = reader(raw, doc_id)
     except DocumentError:
         raise
+    except MemoryError as exc:
+        raise DocumentError(f"{doc_id}: too large to read (out of memory); split it into smaller files") from exc
     except Exception as exc:  # a malformed file must not stop the other documents
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise DocumentError(f"{doc_id}: unreadable {suffix} file ({detail})") from exc
+    if len(text) > max_chars:
+        raise DocumentError(
+            f"{doc_id}: {len(text):,} characters of text, over the {max_chars:,} limit for one "
+            "document; split it into smaller files"
+        )
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    # Composed form: an NFD copy (macOS file names and some editors) stores, matches
+    # and quotes exactly like the NFC original.
+    text = unicodedata.normalize("NFC", text)
     if not text.strip():
         raise DocumentError(f"{doc_id}: no text (empty file, or nothing extractable)")
     return Document(
@@ -110,6 +117,24 @@ def load_document(path: Path, doc_id: str, meta: dict | None = None) -> Document
         language=meta.get("language") or guess_language(text),
         format="html" if suffix == ".htm" else suffix.lstrip("."),
     )
+
+
+def _check_archive(raw: bytes, doc_id: str, limit: int) -> None:
+    """Refuse a .docx whose members would expand to over `limit` bytes, from the sizes
+    its zip directory declares (zipfile never inflates a member past its declared size)."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            total = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise DocumentError(f"{doc_id}: unreadable .docx ({exc})") from exc
+    if total > limit:
+        raise DocumentError(
+            f"{doc_id}: expands to {total / 2**20:,.0f} MB when unzipped, over the "
+            f"{limit / 2**20:,.0f} MB limit for one document; split it into smaller files"
+        )
 
 
 def _read_plain(raw: bytes, doc_id: str) -> tuple[str, str | None]:

@@ -46,8 +46,29 @@ def _char(c: str) -> str:
     return c.translate(_TABLE).casefold()
 
 
+def _composed(text: str) -> tuple[str, list[int] | None]:
+    """`text` in composed form (NFC) before the Arabic rules, so decomposed input (a
+    letter + a combining hamza or madda) matches its composed form: with, for each
+    output character, its source offset (None when `text` is already composed).
+    Composed segment by segment (a starter and the marks after it), so offsets stay
+    exact; for the scripts Isnad reads this equals NFC of the whole text."""
+    if unicodedata.is_normalized("NFC", text):
+        return text, None
+    out: list[str] = []
+    offsets: list[int] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or unicodedata.combining(text[i]) == 0:
+            piece = unicodedata.normalize("NFC", text[start:i])
+            out.append(piece)
+            offsets.extend([start] * len(piece))
+            start = i
+    return "".join(out), offsets
+
+
 def normalize(text: str) -> str:
     """Normalize text for matching: the same rules as `normalize_with_offsets`."""
+    text = _composed(text)[0]
     if _NEEDS_NFKC.search(text):
         return "".join(_char(c) for c in text)
     # casefold, not lower: lower() is context-sensitive (Greek final sigma), which
@@ -62,12 +83,13 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     span [i, j) maps back to the source span [offsets[i], offsets[j]) once j is
     moved back over dropped characters (see `source_span`).
     """
+    composed, source = _composed(text)
     out: list[str] = []
     offsets: list[int] = []
-    for i, c in enumerate(text):
+    for i, c in enumerate(composed):
         n = _char(c)
         out.append(n)
-        offsets.extend([i] * len(n))
+        offsets.extend([i if source is None else source[i]] * len(n))
     offsets.append(len(text))
     return "".join(out), offsets
 
@@ -91,7 +113,11 @@ def find_normalized(haystack: str, needle: str) -> tuple[int, int] | None:
     if i < 0:
         return None
     j = i + len(folded_n)
-    return source_span(offsets, fold_map[i], fold_map[j - 1] + 1)
+    start, end = source_span(offsets, fold_map[i], fold_map[j - 1] + 1)
+    if not unicodedata.is_normalized("NFC", haystack):  # end after the marks composed into the last letter
+        while end < len(haystack) and unicodedata.combining(haystack[end]):
+            end += 1
+    return start, end
 
 
 def contains_normalized(haystack: str, needle: str) -> bool:

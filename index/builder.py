@@ -7,11 +7,9 @@ atomic rename, so an interrupted build leaves the previous index untouched.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import sys
 import time
@@ -22,28 +20,31 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.chunker import ChunkingParams, chunk_document
-from corpus.document import Document, DocumentError
-from corpus.loaders import Skipped, file_sha256, list_files, load_document, read_catalog
+from corpus.chunker import ChunkingParams
+from corpus.document import Document
+from corpus.loaders import MAX_ARCHIVE_BYTES, MAX_DOCUMENT_CHARS, SHIPPED_DOCUMENTS, Skipped, file_sha256
 from corpus.sentences import split_sentences
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
-from index.lexical import ArabicAnalyzer
-from index.manifest import FORMAT_VERSION, MANIFEST_NAME, IndexProblem, Manifest
-from index.store import (
-    CURRENT_NAME,
-    FAISS_NAME,
-    SQLITE_NAME,
-    file_digest,
+from index.generations import (
+    build_lock,
     index_root,
     live_generation,
-    open_writable,
-    vector_blob,
+    new_generation,
+    remove_unused_generations,
+    repair_current,
+    switch_to,
+    verified_manifest,
     write_atomic,
+    write_sources_record,
 )
+from index.lexical import ArabicAnalyzer
+from index.manifest import FORMAT_VERSION, MANIFEST_NAME, IndexProblem, Manifest, file_digest
+from index.sources import collect_files, file_size, load_and_chunk
+from index.space import check_free_space, directory_bytes, disk_full_error, needed_bytes, one_line
+from index.store import FAISS_NAME, SQLITE_NAME, open_writable, vector_blob
 
 EMBED_BATCH = 16
-LOCK_NAME = ".build.lock"
 # Test-only hook (tests/test_reliability.py): ISNAD_TEST_PAUSE_AT=<stage> parks a build
 # at that stage so a test can SIGKILL it there. Stages: embedding, sqlite, faiss,
 # manifest, switch. Never set in normal use.
@@ -67,6 +68,11 @@ class IndexParams:
     hnsw_ef_search: int = 128
     # Header embedded and indexed with each chunk: "none", "title" or "title+section".
     header: str = "title+section"
+    # One document's limits: its extracted text, and what a .docx may unzip to. Over
+    # them the file is skipped by name (a 650 KB .docx expanded to 77 million characters).
+    max_document_chars: int = MAX_DOCUMENT_CHARS
+    max_archive_bytes: int = MAX_ARCHIVE_BYTES
+    follow_symlinks: bool = False  # follow links that leave the indexed folder
 
 
 @dataclass
@@ -96,36 +102,13 @@ def build_index(
     progress: bool | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Bring the index in `home` up to date with the documents under `sources`.
+    """Bring the index in `home` up to date with the documents under `sources`, and
+    record them as what `home` indexes.
 
     One build at a time per home (a lock file; a second build waits for the first)."""
-    params = params or IndexParams()
     stage = on_stage or (lambda _msg: None)
-    sources = [Path(s).resolve() for s in sources]
-    with _build_lock(index_root(home), stage):
-        return _build_locked(home, sources, embedder, params, rebuild, progress, stage)
-
-
-@contextlib.contextmanager
-def _build_lock(root: Path, stage: Callable[[str], None]):
-    """An exclusive lock on the index directory for the whole build (released by the
-    kernel if the process dies), so two builds never delete each other's work."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no cross-process lock
-        yield
-        return
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK_NAME, "a+b") as f:
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            stage(f"waiting for another build of {root} to finish")
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    with build_lock(home, stage):
+        return build_locked(home, sources, embedder, params, rebuild, progress, stage)
 
 
 def _test_pause(stage: str) -> None:
@@ -135,15 +118,27 @@ def _test_pause(stage: str) -> None:
         time.sleep(3600)
 
 
-def _build_locked(home, sources, embedder, params, rebuild, progress, stage) -> BuildReport:
+def build_locked(home, sources, embedder, params=None, rebuild=False, progress=None,
+                 stage=lambda _msg: None) -> BuildReport:
+    """`build_index` for a caller that holds `index.generations.build_lock`."""
     t0 = time.perf_counter()
+    params = params or IndexParams()
+    sources = [Path(s).resolve() for s in sources]
     report = BuildReport()
-    files = _collect_files(sources)
+    repair_current(home, stage)  # before anything decides what is live (or may be removed)
+    files = collect_files(sources, params.follow_symlinks, report.skipped)
+    write_sources_record(home, sources, shipped=sources == [SHIPPED_DOCUMENTS])
 
     previous = None if rebuild else _reusable_manifest(home, embedder, params, sources)
     old_docs = previous.documents if previous else {}
     old_meta = previous.catalog if previous else {}
-    current = {doc_id: file_sha256(path) for doc_id, (path, _) in files.items()}
+    current = {}
+    for doc_id, (path, _) in list(files.items()):
+        try:
+            current[doc_id] = file_sha256(path)
+        except OSError as exc:  # unreadable (permissions, gone): that file only
+            report.skipped.append(Skipped(doc_id, f"{doc_id}: cannot read ({exc.strerror or exc})"))
+            del files[doc_id]
     # A catalog entry is part of the document: editing a title re-indexes it.
     meta_digest = {doc_id: _meta_digest(m) for doc_id, (_, m) in files.items()}
 
@@ -162,19 +157,21 @@ def _build_locked(home, sources, embedder, params, rebuild, progress, stage) -> 
     ) if previous else []
     report.added = sorted(d for d in current if d not in old_docs and d not in still_skipped)
     if previous and report.up_to_date:
-        _remove_abandoned_generations(index_root(home))  # e.g. left by a build killed after its switch
+        remove_unused_generations(home)  # e.g. left by a build killed after its switch
         report.chunks_total = previous.n_chunks
         report.faiss_kind = previous.faiss_kind
         report.directory = str(live_generation(home))
-        report.skipped = [Skipped(d, previous.skipped[d]) for d in still_skipped]
+        report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
         report.seconds = time.perf_counter() - t0
         return report
 
     root = index_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_generations(root)
-    gen = root / f"gen-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
-    gen.mkdir()
+    remove_unused_generations(home)
+    new_bytes = sum(file_size(files[d][0]) for d in report.changed + report.added)
+    needed = needed_bytes(new_bytes, directory_bytes(live_generation(home) if previous else None))
+    check_free_space(root, needed)
+    gen = new_generation(home, f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}")
     db_path = gen / SQLITE_NAME
     if previous:
         _copy_sqlite(live_generation(home) / SQLITE_NAME, db_path)
@@ -187,16 +184,9 @@ def _build_locked(home, sources, embedder, params, rebuild, progress, stage) -> 
         for doc_id in report.removed + report.changed:
             _delete_document(db, doc_id)
         to_load = report.changed + report.added
-        docs: list[Document] = []
         stage(f"reading {len(to_load)} document(s)")
-        for doc_id in to_load:
-            path, meta = files[doc_id]
-            try:
-                docs.append(load_document(path, doc_id, meta))
-            except DocumentError as exc:
-                report.skipped.append(Skipped(doc_id, str(exc)))
+        chunks = [c for d in to_load if (c := load_and_chunk(d, *files[d], params, report.skipped))]
         report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
-        chunks = [(doc, chunk_document(doc, params.chunking)) for doc in docs]
         _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
         _test_pause("sqlite")
         db.commit()
@@ -224,17 +214,23 @@ def _build_locked(home, sources, embedder, params, rebuild, progress, stage) -> 
         )
         write_atomic(gen / MANIFEST_NAME, manifest.to_json())
         _test_pause("manifest")
-        old = live_generation(home)
-        write_atomic(root / CURRENT_NAME, gen.name)  # the one step that makes it live
+        switch_to(home, gen)  # the one step that makes it live
         _test_pause("switch")
-        if old and old.exists() and old != gen:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+        # The previous generation goes now unless a process still reads it (then the
+        # next build removes it, once that reader has moved on).
+        remove_unused_generations(home, keep=gen)
+    except BaseException as exc:
         try:
             db.close()
         except sqlite3.Error:
             pass
-        shutil.rmtree(gen, ignore_errors=True)
+        if live_generation(home) != gen:
+            import shutil
+
+            shutil.rmtree(gen, ignore_errors=True)
+        full = disk_full_error(exc, index_root(home), needed)
+        if full is not None:
+            raise full from exc
         raise
     finally:
         cache.close()
@@ -258,49 +254,18 @@ def _meta_digest(meta: dict) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def _collect_files(sources: list[Path]) -> dict[str, tuple[Path, dict]]:
-    """doc_id -> (path, catalog entry). With several sources, doc_ids get the
-    source folder's name in front so they stay unique."""
-    files: dict[str, tuple[Path, dict]] = {}
-    for src in sources:
-        if not src.is_dir():
-            raise IndexProblem(f"{src}: not a directory of documents")
-        catalog = read_catalog(src)
-        for rel, path in list_files(src).items():
-            doc_id = rel if len(sources) == 1 else f"{src.name}/{rel}"
-            files[doc_id] = (path, catalog.get(rel, {}))
-    return files
-
-
 def _reusable_manifest(home: Path, embedder: Embedder, params: IndexParams, sources: list[Path]) -> Manifest | None:
     """The live manifest, if the new build can start from it (else: full rebuild)."""
     gen = live_generation(home)
-    if gen is None:
-        return None
-    try:
-        manifest = Manifest.read(gen / MANIFEST_NAME)
-        from index.store import verify_files
-
-        verify_files(gen, manifest)
-    except IndexProblem:
-        return None  # damaged or old-format index: rebuild from scratch
+    manifest = verified_manifest(gen) if gen is not None else None
+    if manifest is None:
+        return None  # no index, or a damaged or old-format one: rebuild from scratch
     same = (
         manifest.embedder_id == embedder.id
         and manifest.chunking == _chunking_record(params)
         and manifest.sources == [str(s) for s in sources]
     )
     return manifest if same else None
-
-
-def _remove_abandoned_generations(root: Path) -> None:
-    """Generations (and CURRENT temp files) left by a killed build, never the live
-    one. Only called under the build lock, so no other build is writing them."""
-    live = live_generation(root.parent)
-    for d in root.glob("gen-*"):
-        if live is None or d.name != live.name:
-            shutil.rmtree(d, ignore_errors=True)
-    for tmp in root.glob(CURRENT_NAME + ".tmp*"):
-        tmp.unlink(missing_ok=True)
 
 
 def _copy_sqlite(src: Path, dst: Path) -> None:
@@ -398,7 +363,10 @@ def _write_faiss(db: sqlite3.Connection, path: Path, dim: int, params: IndexPara
     if n:
         index.add_with_ids(matrix, np.asarray(ids, dtype=np.int64))
     tmp = path.with_name(path.name + ".tmp")
-    faiss.write_index(index, str(tmp))
+    try:
+        faiss.write_index(index, str(tmp))
+    except RuntimeError as exc:  # a C++ message over several lines: one line that names the file
+        raise RuntimeError(f"{path}: cannot write the vectors ({one_line(exc)})") from exc
     with open(tmp, "rb") as f:  # on disk before the manifest that vouches for it
         os.fsync(f.fileno())
     _test_pause("faiss")

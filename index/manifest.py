@@ -48,7 +48,12 @@ class Manifest:
     def to_json(self) -> str:
         data = asdict(self)
         data["checksum"] = _checksum(data)
-        return json.dumps(data, ensure_ascii=False, indent=2)
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a folder name that is not UTF-8: keep it \u-escaped
+            text = json.dumps(data, ensure_ascii=True, indent=2)
+        return text
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
@@ -97,4 +102,38 @@ def _checksum(data: dict) -> str:
     """sha256 of the manifest's fields other than the checksum, in canonical JSON."""
     body = {k: v for k, v in data.items() if k != "checksum"}
     canon = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+FULL_CHECKSUM_LIMIT = 256 * 2**20  # above this size only sizes are verified at load
+
+
+def file_digest(path: Path) -> dict:
+    size = path.stat().st_size
+    entry = {"bytes": size}
+    if size <= FULL_CHECKSUM_LIMIT:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        entry["sha256"] = h.hexdigest()
+    return entry
+
+
+def verify_files(directory: Path, manifest: Manifest) -> None:
+    """Sizes always, and checksums for files small enough to hash at load."""
+    for name, expected in manifest.files.items():
+        path = directory / name
+        if not path.exists():
+            raise IndexCorruptError(f"{path}: missing; run `isnad index --rebuild`")
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            raise IndexCorruptError(
+                f"{path}: {size} bytes, the manifest recorded {expected.get('bytes')} "
+                "(truncated or altered); run `isnad index --rebuild`"
+            )
+        if "sha256" in expected and file_digest(path).get("sha256") != expected["sha256"]:
+            raise IndexCorruptError(
+                f"{path}: checksum differs from the manifest (altered or damaged); "
+                "run `isnad index --rebuild`"
+            )

@@ -1,6 +1,6 @@
 """The persisted index on disk, and reading it back.
 
-    HOME/index/CURRENT            name of the live generation (replaced atomically)
+    HOME/index/CURRENT            name of the live generation (see index.generations)
     HOME/index/gen-*/chunks.sqlite documents, chunks, vectors (BLOB), FTS5 lexical index
     HOME/index/gen-*/vectors.faiss FAISS index over chunk vectors, ids = chunks.id
     HOME/index/gen-*/manifest.json embedder, dimension, chunking, checksums, counts
@@ -10,9 +10,7 @@ when it is complete, so a killed build never damages the index in use.
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -21,20 +19,27 @@ from pathlib import Path
 
 import numpy as np
 
+from index.generations import (  # noqa: F401 (re-exported: the index's public names)
+    CURRENT_NAME,
+    hold_reader_lock,
+    index_root,
+    live_generation,
+    write_atomic,
+)
 from index.lexical import ArabicAnalyzer, fts_query
-from index.manifest import (
+from index.manifest import (  # noqa: F401
     MANIFEST_NAME,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
     IndexProblem,
     Manifest,
+    file_digest,
+    verify_files,
 )
 
 SQLITE_NAME = "chunks.sqlite"
 FAISS_NAME = "vectors.faiss"
-CURRENT_NAME = "CURRENT"
-FULL_CHECKSUM_LIMIT = 256 * 2**20  # above this size only sizes are verified at load
 MEMO_CHUNKS = 4096  # parsed chunks / chunk sentences kept in memory by a loaded index
 
 SCHEMA = """
@@ -88,37 +93,6 @@ class StoredDocument:
     n_chunks: int
 
 
-def index_root(home: Path) -> Path:
-    return Path(home) / "index"
-
-
-def live_generation(home: Path) -> Path | None:
-    """The live generation's directory (None before the first build). A damaged
-    CURRENT yields a path that does not exist, never one outside the index."""
-    current = index_root(home) / CURRENT_NAME
-    try:
-        name = current.read_bytes().decode("utf-8", "replace").strip()
-    except FileNotFoundError:
-        return None
-    if not name:
-        return None
-    if name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
-        name = "invalid-generation-name"
-    return index_root(home) / name
-
-
-def file_digest(path: Path) -> dict:
-    size = path.stat().st_size
-    entry = {"bytes": size}
-    if size <= FULL_CHECKSUM_LIMIT:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        entry["sha256"] = h.hexdigest()
-    return entry
-
-
 def search_single_thread(index, queries: np.ndarray, k: int):
     """`index.search` on the calling thread only. For one query FAISS still opens OpenMP
     parallel regions (IndexIDMap2's label mapping; flat scans over many vectors); on a
@@ -163,6 +137,7 @@ class IndexStore:
             "CREATE VIRTUAL TABLE temp.stem_vocab USING fts5vocab(main, chunks_fts, 'col')"
         )
         self._n_chunks = max(1, manifest.n_chunks)
+        self._reader_lock = None  # set by open(): see index.generations.hold_reader_lock
 
     @classmethod
     def open(cls, home: Path, expected_embedder_id: str | None = None) -> "IndexStore":
@@ -179,8 +154,6 @@ class IndexStore:
     @classmethod
     def _open_generation(cls, home: Path, directory: Path | None,
                          expected_embedder_id: str | None) -> "IndexStore":
-        import faiss
-
         if directory is None:
             raise IndexMissingError(
                 f"no index in {index_root(home)}; run `isnad index` to build it"
@@ -190,6 +163,20 @@ class IndexStore:
                 f"{index_root(home) / CURRENT_NAME}: names {directory.name!r}, which is not "
                 "there (damaged index); run `isnad index --rebuild`"
             )
+        reader_lock = hold_reader_lock(directory)  # no build removes it while we read it
+        try:
+            store = cls._load(home, directory, expected_embedder_id)
+        except BaseException:
+            if reader_lock is not None:
+                reader_lock.close()
+            raise
+        store._reader_lock = reader_lock
+        return store
+
+    @classmethod
+    def _load(cls, home: Path, directory: Path, expected_embedder_id: str | None) -> "IndexStore":
+        import faiss
+
         manifest = Manifest.read(directory / MANIFEST_NAME)
         if expected_embedder_id and manifest.embedder_id != expected_embedder_id:
             raise IndexMismatchError(
@@ -360,30 +347,13 @@ class IndexStore:
 
     def close(self) -> None:
         self._db.close()
+        if self._reader_lock is not None:
+            self._reader_lock.close()
 
 
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[-1] if lines else type(exc).__name__)[:200]
-
-
-def verify_files(directory: Path, manifest: Manifest) -> None:
-    """Sizes always, and checksums for files small enough to hash at load."""
-    for name, expected in manifest.files.items():
-        path = directory / name
-        if not path.exists():
-            raise IndexCorruptError(f"{path}: missing; run `isnad index --rebuild`")
-        size = path.stat().st_size
-        if size != expected.get("bytes"):
-            raise IndexCorruptError(
-                f"{path}: {size} bytes, the manifest recorded {expected.get('bytes')} "
-                "(truncated or altered); run `isnad index --rebuild`"
-            )
-        if "sha256" in expected and file_digest(path).get("sha256") != expected["sha256"]:
-            raise IndexCorruptError(
-                f"{path}: checksum differs from the manifest (altered or damaged); "
-                "run `isnad index --rebuild`"
-            )
 
 
 def open_writable(path: Path) -> sqlite3.Connection:
@@ -394,22 +364,3 @@ def open_writable(path: Path) -> sqlite3.Connection:
 
 def vector_blob(vec: np.ndarray) -> bytes:
     return np.asarray(vec, dtype=np.float32).tobytes()
-
-
-def write_atomic(path: Path, data: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    try:  # the rename itself on disk too (power loss, not just a killed process)
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

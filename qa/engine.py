@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import copy
+import logging
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.loaders import SHIPPED_DOCUMENTS
-from index.builder import BuildReport, build_index
+from index.builder import BuildReport
 from index.embedders import Embedder, embedder_spec_of, make_embedder
-from index.manifest import IndexMissingError
-from index.store import IndexStore, StoredDocument, live_generation
+from index.generations import current_signature, live_generation, remove_unused_generations
+from index.home import ensure_index, home_state, index_home
+from index.manifest import IndexProblem
+from index.store import IndexStore, StoredDocument
 from qa.answerer import ExtractiveAnswerer
 from qa.retriever import HybridRetriever
 from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
@@ -44,7 +48,8 @@ def clean_question(question: object) -> str:
         )
     text = _INVISIBLE.sub("", question)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Co") else c for c in text)
-    text = " ".join(text.split())
+    # Composed (NFC), as the documents are stored: a decomposed question matches too.
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
     if not text:
         raise QuestionError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:
@@ -71,8 +76,24 @@ def answer_confidence(composed) -> float:
     return 0.5 * composed.coverage + 0.5 * dense
 
 
+log = logging.getLogger("isnad.engine")
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One loaded generation and what reads it, swapped as one when a new one goes live
+    (a question in flight keeps the one it started with)."""
+
+    store: IndexStore
+    retriever: HybridRetriever
+    answerer: ExtractiveAnswerer
+    corpus_language: str
+
+
 class Isnad:
-    """Loaded once per process; `ask` is safe to call from several threads.
+    """Loaded once per process; `ask` is safe to call from several threads. A new
+    index built meanwhile (by `isnad index` in another process) is picked up between
+    questions: CURRENT is looked at (one stat) at most every settings.refresh_seconds.
 
     With a language model (settings.generative, or `chat_model`: any LangChain chat
     model), answers are written by the model and checked by qa.generative; the
@@ -87,13 +108,48 @@ class Isnad:
             from qa.generative import make_generative
 
             self.llm = make_generative(settings.generative, chat_model)
+        self._refresh_lock = threading.Lock()
+        self._checked_at = time.monotonic()
+        self._signature = current_signature(settings.home)
         self._attach(store)
 
     def _attach(self, store: IndexStore) -> None:
-        self.store = store
-        self.retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
-        self.answerer = ExtractiveAnswerer(self.settings.answer)
-        self.corpus_language = _majority_language(store)
+        self._loaded = _Loaded(store, HybridRetriever(store, self.embedder, self.settings.retrieval),
+                               ExtractiveAnswerer(self.settings.answer), _majority_language(store))
+
+    store = property(lambda self: self._loaded.store)
+    retriever = property(lambda self: self._loaded.retriever)
+    answerer = property(lambda self: self._loaded.answerer)
+    corpus_language = property(lambda self: self._loaded.corpus_language)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Switch to the live generation if a build made a new one live since this
+        engine loaded (checked at most every settings.refresh_seconds unless `force`).
+        True when it switched; an index that fails to load is logged, the old one kept."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.settings.refresh_seconds:
+            return False
+        self._checked_at = now
+        signature = current_signature(self.settings.home)
+        if signature == self._signature and not force:
+            return False
+        with self._refresh_lock:
+            old = self._loaded.store
+            if live_generation(self.settings.home) == old.directory:
+                self._signature = signature
+                return False
+            try:
+                store = IndexStore.open(self.settings.home, self.embedder.id)
+            except IndexProblem as exc:
+                self._signature = signature  # tried once: again only when CURRENT changes
+                log.warning("a new index is live but does not load (%s); still answering from %s",
+                            exc, old.directory.name)
+                return False
+            self._signature = signature
+            self._attach(store)  # the old store closes once no question reads it any more
+            log.info("switched to the new index %s (%d documents)", store.directory.name,
+                     len(store.manifest.documents))
+            return True
 
     @classmethod
     def open(
@@ -108,11 +164,9 @@ class Isnad:
         `chat_model` (a LangChain chat model) turns generative answers on with it."""
         settings = settings or Settings.from_env()
         embedder = make_embedder(settings.embedder)
-        if live_generation(settings.home) is None:
-            if not build_if_missing:
-                raise IndexMissingError(f"no index in {settings.home}; run `isnad index`")
-            build_index(settings.home, [SHIPPED_DOCUMENTS], embedder, settings.index,
-                        progress=progress, on_stage=on_stage)
+        # Repairs a missing CURRENT; builds only what the home records (index.home).
+        ensure_index(settings.home, embedder, settings.index, build=build_if_missing,
+                     progress=progress, stage=on_stage)
         store = IndexStore.open(settings.home, expected_embedder_id=embedder.id)
         return cls(settings, store, embedder, chat_model=chat_model)
 
@@ -124,6 +178,7 @@ class Isnad:
         (`generative` None or True), the model writes the answer from the passages and
         `history` [(question, answer text), ...]; it is checked, else the extractive
         answer comes back with a notice. Raises QuestionError."""
+        self.refresh()
         answer, got = self._extractive(question, k, context, id)
         llm = self._llm(generative, answer, got)
         if llm is None:
@@ -137,6 +192,7 @@ class Isnad:
         unchecked), then always exactly one final Answer (checked, or the extractive
         fallback with a notice). Without a model: just the Answer. Raises QuestionError
         (before yielding anything)."""
+        self.refresh()
         answer, got = self._extractive(question, k, context, id)
         llm = self._llm(generative, answer, got)
         if llm is None:
@@ -198,13 +254,14 @@ class Isnad:
         t0 = time.perf_counter()
         q = clean_question(question)
         k = _clean_k(k, self.settings.k)
+        loaded = self._loaded  # one generation for the whole question
         context = context if isinstance(context, str) else ""
         query = f"{context} {q}".strip() if context else q
-        cross = is_arabic(q) != (self.corpus_language == "ar")
-        got = self.retriever.retrieve(query, k, cross_lingual=cross)
+        cross = is_arabic(q) != (loaded.corpus_language == "ar")
+        got = loaded.retriever.retrieve(query, k, cross_lingual=cross)
         t1 = time.perf_counter()
-        composed = self.answerer.compose(
-            q, got, self.store.document_text, self.embedder.embed_passages if cross else None
+        composed = loaded.answerer.compose(
+            q, got, loaded.store.document_text, self.embedder.embed_passages if cross else None
         )
         confidence = answer_confidence(composed)
         prm = self.settings.answer
@@ -245,13 +302,18 @@ class Isnad:
 
     def reindex(self, sources: list[Path] | None = None, rebuild: bool = False,
                 progress: bool | None = None) -> BuildReport:
-        """Update the index and reload it in place."""
-        sources = sources or [Path(s) for s in self.store.manifest.sources] or [SHIPPED_DOCUMENTS]
-        report = build_index(self.settings.home, sources, self.embedder, self.settings.index,
-                             rebuild=rebuild, progress=progress)
+        """Update the index (of `sources`, else of what the home records) and reload it in place."""
+        report = index_home(self.settings.home, sources, self.embedder, self.settings.index,
+                            rebuild=rebuild, progress=progress)
         old = self.store
         self._attach(IndexStore.open(self.settings.home, self.embedder.id))
+        self._signature = current_signature(self.settings.home)
         old.close()
+        if old.directory != self.store.directory:
+            from index.generations import build_lock
+
+            with build_lock(self.settings.home):  # the generation this engine kept alive
+                remove_unused_generations(self.settings.home)
         return report
 
 
@@ -273,12 +335,5 @@ def _majority_language(store: IndexStore) -> str:
 
 def embedder_for_index(home: Path) -> str | None:
     """The embedder spec an existing index was built with (to load it without guessing)."""
-    from index.manifest import MANIFEST_NAME, IndexProblem, Manifest
-
-    gen = live_generation(home)
-    if gen is None:
-        return None
-    try:
-        return embedder_spec_of(Manifest.read(gen / MANIFEST_NAME).embedder_id)
-    except IndexProblem:  # damaged: loading reports it; `isnad index --rebuild` must still run
-        return None
+    found = home_state(home).embedder_id  # None when damaged: loading reports it
+    return embedder_spec_of(found) if found else None

@@ -125,6 +125,8 @@ class Settings:
     answer: AnswerParams = field(default_factory=AnswerParams)
     k: int = 5  # passages returned with an answer
     generative: GenerativeParams = field(default_factory=GenerativeParams)  # off by default
+    # A long-lived engine (the app) looks at most this often for a newer index to switch to.
+    refresh_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, home: str | Path | None = None, embedder: str | None = None,
@@ -146,8 +148,28 @@ class Settings:
         return cls(
             home=Path(home).expanduser() if home else default_home(),
             embedder=embedder or os.environ.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
+            index=_index_params_from_env(),
             generative=GenerativeParams.from_spec(spec, url, **extra),
         )
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+
+def _index_params_from_env() -> IndexParams:
+    """One document's limits from ISNAD_MAX_DOCUMENT_CHARS (characters of extracted text)
+    and ISNAD_MAX_ARCHIVE_MB (what a .docx may unzip to); the defaults otherwise."""
+    changes = {}
+    for var, name, scale in (("ISNAD_MAX_DOCUMENT_CHARS", "max_document_chars", 1),
+                             ("ISNAD_MAX_ARCHIVE_MB", "max_archive_bytes", 2**20)):
+        raw = os.environ.get(var, "").strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{var}={raw!r}: expected a whole number") from None
+        if value <= 0:
+            raise SettingsError(f"{var}={raw!r}: must be more than 0")
+        changes[name] = value * scale
+    return replace(IndexParams(), **changes)

@@ -430,6 +430,7 @@ def test_killed_build_leaves_previous_index_and_next_build_completes(home, corpu
     stray.mkdir()
     (stray / SQLITE_NAME).write_bytes(b"half written")
     IndexStore.open(home, "fake:test")
+    store.close()  # a generation still read by a store is kept (index.generations): none now
 
     # the next build finishes, paying only for passages the crashed one did not embed
     report, emb = _build(home, corpus_dir)

@@ -114,6 +114,7 @@ class ChatController:
                     put(R.draft_bubble(item, label))
                     yield "", session.history, session, gr.skip()
         except QuestionError as exc:
+            log.info("refused a question: %s", exc)
             put(R.error_bubble(R.friendly_error(str(exc))))
             yield "", session.history, session, gr.skip()
             return
@@ -212,8 +213,9 @@ class ChatController:
     def ask_json(self, question: str, k: int | None = None) -> dict:
         try:
             return self.engine.ask(question, k=int(k or self.default_k)).to_dict()
-        except QuestionError as exc:
-            raise gr.Error(f"{exc} ({R.friendly_error(str(exc))})") from None
+        except QuestionError as exc:  # the caller's input: one log line, no traceback
+            log.info("refused a question: %s", exc)
+            raise gr.Error(f"{exc} ({R.friendly_error(str(exc))})", print_exception=False) from None
 
 
 def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Blocks:
@@ -346,13 +348,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
           concurrency: int = DEFAULT_CONCURRENCY) -> None:
     """Load the engine (building the shipped corpus index on a fresh data dir, with
     progress on the terminal), then serve the app until interrupted."""
-    from index.store import live_generation
+    from corpus.files import printable
+    from index.home import home_state
 
     def say(text: str) -> None:
-        print(f"isnad: {text}", file=sys.stderr, flush=True)
+        print(f"isnad: {printable(text)}", file=sys.stderr, flush=True)
 
+    _log_to_stderr()
     t0 = time.perf_counter()
-    if live_generation(settings.home) is None:
+    if home_state(settings.home).fresh:
         say(f"first run: building the index of the shipped corpus in {settings.home} "
             "(about half a minute)…")
     else:
@@ -366,3 +370,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     app = build_app(engine, concurrency=concurrency)
     say(f"open http://{host}:{port} in a browser (Ctrl+C to stop)")
     launch_app(app, host, port)
+
+
+def _log_to_stderr() -> None:
+    """Isnad's own log lines (a refused question, a switch to a new index) on the
+    server's stderr, one line each; libraries keep their own settings."""
+    root = logging.getLogger("isnad")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("isnad: %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("index", parents=[common], help="build or update the index")
     s.add_argument("--docs", action="append", metavar="DIR", help="index DIR (repeatable) instead of the shipped corpus")
     s.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    s.add_argument("--follow-symlinks", action="store_true",
+                   help="also index files that symbolic links reach outside the folder")
 
     s = sub.add_parser("ask", parents=[common, llm], help="answer one question (or a batch)")
     s.add_argument("question", nargs="?", help="the question")
@@ -114,8 +116,10 @@ def exit_code_for(exc: BaseException) -> int:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"{exc.filename}: no such file"
+    from corpus.files import printable
+
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return printable(text[0]) if text else type(exc).__name__
 
 
 # -- commands -----------------------------------------------------------------------
@@ -140,7 +144,9 @@ def _env_embedder() -> str | None:
 
 
 def _stage(msg: str) -> None:
-    print(f"isnad: {msg}", file=sys.stderr, flush=True)
+    from corpus.files import printable
+
+    print(f"isnad: {printable(msg)}", file=sys.stderr, flush=True)
 
 
 def _open_engine(args):
@@ -151,44 +157,34 @@ def _open_engine(args):
 
 
 def _first_build_notice(settings):
-    from index.store import live_generation
+    """Where the engine says what it does before answering (index.home.ensure_index:
+    a repaired CURRENT, waiting for a build in progress, a first build)."""
+    from index.home import home_state
 
-    if live_generation(settings.home) is None:
+    if home_state(settings.home).fresh:
         _stage(f"first run: building the index of the shipped corpus in {settings.home}")
-        return _stage
-    return None
+    return _stage
 
 
 def cmd_index(args) -> int:
-    from corpus.loaders import SHIPPED_DOCUMENTS
-    from index.builder import build_index
+    from dataclasses import replace
+
+    from corpus.files import printable
     from index.embedders import make_embedder
-    from index.manifest import MANIFEST_NAME, IndexProblem, Manifest
-    from index.store import live_generation
+    from index.home import index_home
 
     settings = _settings(args)
+    docs = None
     if args.docs:
-        sources = [Path(d).expanduser() for d in args.docs]
-        for d in sources:
+        docs = [Path(d).expanduser() for d in args.docs]
+        for d in docs:
             if not d.is_dir():
-                raise UsageError(f"{d}: not a directory")
-    else:
-        sources = [SHIPPED_DOCUMENTS]
-        gen = live_generation(settings.home)
-        if gen is not None:  # update what the index was built from
-            try:
-                sources = [Path(s) for s in Manifest.read(gen / MANIFEST_NAME).sources] or sources
-            except IndexProblem:
-                found = _salvage_sources(gen / MANIFEST_NAME)
-                if found:
-                    sources = found
-                else:
-                    _stage("the index's manifest is unreadable and does not say which folders it "
-                           "was built from: indexing the shipped corpus (give --docs DIR for yours)")
+                raise UsageError(f"{printable(str(d))}: not a directory")
+    params = replace(settings.index, follow_symlinks=True) if args.follow_symlinks else settings.index
     embedder = make_embedder(settings.embedder)
-    report = build_index(settings.home, sources, embedder, settings.index, rebuild=args.rebuild, on_stage=_stage)
+    report = index_home(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=_stage)
     for s in report.skipped:
-        print(f"isnad: skipped {s.reason}", file=sys.stderr)
+        print(f"isnad: skipped {printable(s.reason)}", file=sys.stderr)
     skipped = {s.doc_id for s in report.skipped}
     if report.up_to_date:
         print(f"index up to date: {report.chunks_total} chunks ({settings.home})")
@@ -202,27 +198,6 @@ def cmd_index(args) -> int:
             f"({report.chunks_embedded} embedded, {report.faiss_kind} index) in {settings.home}"
         )
     return EXIT_OK
-
-
-def _salvage_sources(manifest_path: Path) -> list[Path] | None:
-    """The source folders named in a manifest that no longer loads (damaged, or an
-    older format), or else in another generation's manifest (CURRENT damaged), so
-    `isnad index --rebuild` rebuilds what the user had indexed."""
-    import re
-
-    others = sorted(manifest_path.parent.parent.glob("gen-*/manifest.json"), reverse=True)
-    for path in [manifest_path, *others]:
-        try:
-            raw = path.read_bytes().decode("utf-8", "replace")
-            m = re.search(r'"sources"\s*:\s*(\[[^\]]*\])', raw)
-            found = json.loads(m.group(1)) if m else None
-        except (OSError, ValueError):
-            continue
-        if isinstance(found, list) and found and all(isinstance(s, str) for s in found):
-            paths = [Path(s) for s in found]
-            if all(p.is_dir() for p in paths):
-                return paths
-    return None
 
 
 def cmd_ask(args) -> int:
@@ -310,13 +285,15 @@ def format_answer(answer) -> str:
     lines = [answer.answer, ""]
     if getattr(answer, "notice", ""):
         lines.insert(0, f"ملاحظة / note: {answer.notice}")
+    from corpus.files import printable  # a file name may hold a newline or U+202E
+
     for c in answer.citations:
         where = f" — {c.section}" if c.section else ""
-        lines.append(f"[{c.n}] {c.title}{where} ({c.doc_id}, {c.start}-{c.end})")
+        lines.append(printable(f"[{c.n}] {c.title}{where} ({c.doc_id}, {c.start}-{c.end})"))
     if answer.abstained and answer.passages:
         lines.append("أقرب المقاطع / closest passages:")
         for p in answer.passages[:3]:
-            lines.append(f"  - {p.title} ({p.doc_id}) {p.score:.2f}")
+            lines.append(printable(f"  - {p.title} ({p.doc_id}) {p.score:.2f}"))
     return "\n".join(lines).rstrip()
 
 
