@@ -24,6 +24,7 @@ class ChunkingParams:
             raise ValueError("need target_chars >= 50 and 0 <= overlap_chars < target_chars")
 
 
+STRUCTURED_FORMATS = ("docx", "html", "md")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S")
 _NOT_HEADING_END = tuple(".،,:؛;")
 
@@ -45,6 +46,19 @@ def find_headings(text: str) -> list[tuple[int, str]]:
     return headings
 
 
+def is_heading_line(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] a whole line that reads as a heading (see find_headings)?"""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_start:line_end].strip() != text[start:end].strip():
+        return False
+    next_end = text.find("\n", line_end + 1)
+    next_line = text[line_end + 1 : len(text) if next_end < 0 else next_end]
+    line = text[start:end].strip()
+    return bool(_MD_HEADING.match(line)) or _looks_like_heading(line, next_line)
+
+
 def _looks_like_heading(line: str, next_line: str) -> bool:
     words = line.split()
     if not 1 <= len(words) <= 12 or len(line) > 90 or line.endswith(_NOT_HEADING_END):
@@ -60,7 +74,12 @@ def _looks_like_heading(line: str, next_line: str) -> bool:
 def chunk_document(doc: Document, params: ChunkingParams | None = None) -> list[Chunk]:
     params = params or ChunkingParams()
     text = doc.text
-    headings = find_headings(text)
+    # A format that marks its headings (DOCX styles, HTML, Markdown) is taken at its
+    # word; otherwise headings are recognized by their look (and, in a PDF, by size).
+    if doc.headings and doc.format in STRUCTURED_FORMATS:
+        headings = list(doc.headings)
+    else:
+        headings = sorted(set(find_headings(text)) | set(doc.headings))
     heading_starts = {off for off, _ in headings}
     sentences = _bounded(split_sentences(text), text, params.max_sentence_chars)
 

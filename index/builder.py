@@ -24,7 +24,7 @@ import numpy as np
 
 from corpus.chunker import ChunkingParams, chunk_document
 from corpus.document import Document, DocumentError
-from corpus.loaders import Skipped, file_sha256, list_files, load_document, read_catalog
+from corpus.loaders import READERS_VERSION, Skipped, file_sha256, list_files, load_document, read_catalog
 from corpus.sentences import split_sentences
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
@@ -247,7 +247,7 @@ def _build_locked(home, sources, embedder, params, rebuild, progress, stage) -> 
 
 def _chunking_record(params: IndexParams) -> dict:
     """What decides chunk texts and vectors: a change means a full rebuild."""
-    return {**asdict(params.chunking), "header": params.header}
+    return {**asdict(params.chunking), "header": params.header, "readers": READERS_VERSION}
 
 
 def _meta_digest(meta: dict) -> str:
@@ -314,6 +314,7 @@ def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:
     db.executemany("DELETE FROM sentences WHERE chunk = ?", [(i,) for i in ids])
     db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
     db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+    db.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
 
 
 def contextual_text(doc: Document, chunk, params: IndexParams) -> str:
@@ -355,6 +356,8 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc.doc_id, doc.title, doc.source, doc.date, doc.language, doc.format, doc.sha256, doc.text, len(doc_chunks)),
         )
+        db.executemany("INSERT INTO pages (doc_id, page, start) VALUES (?, ?, ?)",
+                       [(doc.doc_id, n, start) for n, start in enumerate(doc.pages, 1)])
         for c in doc_chunks:
             text = texts[c.chunk_id]
             cur = db.execute(

@@ -14,6 +14,7 @@ from index.embedders import Embedder, embedder_spec_of, make_embedder
 from index.manifest import IndexMissingError
 from index.store import IndexStore, StoredDocument, live_generation
 from qa.answerer import ExtractiveAnswerer
+from qa.pages import stream_with_pages, with_pages
 from qa.retriever import HybridRetriever
 from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
 from qa.types import Answer
@@ -126,9 +127,9 @@ class Isnad:
         answer comes back with a notice. Raises QuestionError."""
         answer, got = self._extractive(question, k, context, id)
         llm = self._llm(generative, answer, got)
-        if llm is None:
-            return answer
-        return llm.answer(answer, got.passages, self._evidence(got), history or [])
+        if llm is not None:
+            answer = llm.answer(answer, got.passages, self._evidence(got), history or [])
+        return with_pages(answer, self.store.page_of)
 
     def ask_stream(self, question: str, k: int | None = None, context: str = "", id: object = None,
                    *, history: list[tuple[str, str]] | None = None,
@@ -140,8 +141,9 @@ class Isnad:
         answer, got = self._extractive(question, k, context, id)
         llm = self._llm(generative, answer, got)
         if llm is None:
-            return iter([answer])
-        return llm.stream(answer, got.passages, self._evidence(got), history or [])
+            return iter([with_pages(answer, self.store.page_of)])
+        stream = llm.stream(answer, got.passages, self._evidence(got), history or [])
+        return stream_with_pages(stream, self.store.page_of)
 
     def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str | None:
         """A chat follow-up rewritten by the language model into a stand-alone question;
