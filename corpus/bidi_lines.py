@@ -48,17 +48,20 @@ def strong_type(text: str) -> str:
     return "N"
 
 
-def line_is_rtl(units: list[str]) -> bool:
+def mostly_rtl(units: list[str]) -> bool:
     types = [strong_type(u) for u in units]
     return types.count("R") > 0 and types.count("R") >= types.count("L")
 
 
-def visual_to_logical(units: list[str]) -> str:
+def visual_to_logical(units: list[str], rtl_document: bool = False) -> str:
     """Glyph texts in left-to-right position order -> the line in logical order.
-    Spaces are units of their own (" ")."""
+    Spaces are units of their own (" "). A line with any Arabic in a right-to-left
+    document reads right to left (a short Arabic line with a long English name
+    still starts on the right); elsewhere the line's majority decides."""
     if not units:
         return ""
-    rtl = line_is_rtl(units)
+    has_r = any(strong_type(u) == "R" for u in units)
+    rtl = has_r and (rtl_document or mostly_rtl(units))
     base = 1 if rtl else 0
     types = [strong_type(u) for u in units]
     levels = _levels(types, base)

@@ -16,7 +16,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 
-from corpus.bidi_lines import visual_to_logical
+from corpus.bidi_lines import mostly_rtl, visual_to_logical
 from corpus.document import DocumentError, Extracted
 
 WORD_GAP = 0.12  # a horizontal gap wider than this many font sizes separates words
@@ -97,10 +97,12 @@ def _page_lines(raw: bytes) -> list[list[Line]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            return [_lines(page.chars) for page in pdf.pages]
+            pages = [page.chars for page in pdf.pages]
+    rtl = mostly_rtl([c.get("text") or "" for chars in pages for c in chars])
+    return [_lines(chars, rtl) for chars in pages]
 
 
-def _lines(chars: list[dict]) -> list[Line]:
+def _lines(chars: list[dict], rtl_document: bool = False) -> list[Line]:
     """Glyphs grouped into lines by vertical position, each line in logical order."""
     rows: list[list[dict]] = []
     for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
@@ -113,7 +115,7 @@ def _lines(chars: list[dict]) -> list[Line]:
             rows.append([ch])
     lines = []
     for row in rows:
-        text = _line_text(row)
+        text = _line_text(row, rtl_document)
         if text:
             sizes = [c["size"] for c in row if not c["text"].isspace()] or [10.0]
             lines.append(Line(text, min(c["top"] for c in row), max(c["bottom"] for c in row),
@@ -122,7 +124,7 @@ def _lines(chars: list[dict]) -> list[Line]:
     return lines
 
 
-def _line_text(row: list[dict]) -> str:
+def _line_text(row: list[dict], rtl_document: bool) -> str:
     # By centre: a zero-width glyph (the second letter of a ligature) sits at an edge.
     glyphs = sorted((c for c in row if not c["text"].isspace()), key=lambda c: (c["x0"] + c["x1"]) / 2)
     glyphs = _attach_marks(glyphs)
@@ -137,7 +139,7 @@ def _line_text(row: list[dict]) -> str:
                 units.append(" ")
         units.append(cur["text"])
         right = cur["x1"] if right is None else max(right, cur["x1"])
-    return " ".join(visual_to_logical(units).split())
+    return " ".join(visual_to_logical(units, rtl_document).split())
 
 
 def _attach_marks(glyphs: list[dict]) -> list[dict]:

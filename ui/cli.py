@@ -312,7 +312,8 @@ def format_answer(answer) -> str:
         lines.insert(0, f"ملاحظة / note: {answer.notice}")
     for c in answer.citations:
         where = f" — {c.section}" if c.section else ""
-        lines.append(f"[{c.n}] {c.title}{where} ({c.doc_id}, {c.start}-{c.end})")
+        page = f", ص {c.page}" if getattr(c, "page", None) else ""
+        lines.append(f"[{c.n}] {c.title}{where} ({c.doc_id}{page}, {c.start}-{c.end})")
     if answer.abstained and answer.passages:
         lines.append("أقرب المقاطع / closest passages:")
         for p in answer.passages[:3]:
