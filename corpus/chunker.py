@@ -46,19 +46,6 @@ def find_headings(text: str) -> list[tuple[int, str]]:
     return headings
 
 
-def is_heading_line(text: str, start: int, end: int) -> bool:
-    """Is text[start:end] a whole line that reads as a heading (see find_headings)?"""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end
-    if text[line_start:line_end].strip() != text[start:end].strip():
-        return False
-    next_end = text.find("\n", line_end + 1)
-    next_line = text[line_end + 1 : len(text) if next_end < 0 else next_end]
-    line = text[start:end].strip()
-    return bool(_MD_HEADING.match(line)) or _looks_like_heading(line, next_line)
-
-
 def _looks_like_heading(line: str, next_line: str) -> bool:
     words = line.split()
     if not 1 <= len(words) <= 12 or len(line) > 90 or line.endswith(_NOT_HEADING_END):

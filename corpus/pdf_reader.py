@@ -203,10 +203,13 @@ def _paragraphs(page: list[Line], body: float):
         current.append(line)
     if current:
         out.append(current)
+    after_heading = False
     for i, para in enumerate(out):
         text = " ".join(ln.text for ln in para)
         heading = para[0].size >= HEADING_SIZE * body and len(text) <= 160
-        yield text, heading, "\n" if i else ""
+        # A blank line around a heading, as in the other formats.
+        yield text, heading, ("\n\n" if heading or after_heading else "\n") if i else ""
+        after_heading = heading
 
 
 def _line_pitch(page: list[Line]) -> float | None:

@@ -18,14 +18,18 @@ class TextBlocks:
         self._parts: list[str] = []
         self._length = 0
         self._headings: list[tuple[int, str]] = []
+        self._after_heading = False
 
     def add(self, text: str, heading: bool = False) -> None:
         text = " ".join(text.split())
         if not text:
             return
         if self._parts:
-            self._parts.append("\n")
-            self._length += 1
+            # A blank line around a heading: it reads as one in the stored text too.
+            sep = "\n\n" if heading or self._after_heading else "\n"
+            self._parts.append(sep)
+            self._length += len(sep)
+        self._after_heading = heading
         if heading:
             self._headings.append((self._length, text))
         self._parts.append(text)

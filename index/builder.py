@@ -352,6 +352,7 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
             _test_pause("embedding")
     bar.close()
     for doc, doc_chunks in chunks:
+        headings = {off for off, _ in doc.headings}  # section names, never quoted
         db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc.doc_id, doc.title, doc.source, doc.date, doc.language, doc.format, doc.sha256, doc.text, len(doc_chunks)),
@@ -377,7 +378,7 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
                 "INSERT INTO sentences (chunk, start, end, stems) VALUES (?, ?, ?, ?)",
                 [(cur.lastrowid, sp.start, sp.end,
                   " ".join(sorted(set(analyzer.analyze(doc.text[sp.start:sp.end]).stems))))
-                 for sp in split_sentences(doc.text, c.start, c.end)],
+                 for sp in split_sentences(doc.text, c.start, c.end) if sp.start not in headings],
             )
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.chunker import is_heading_line
 from corpus.normalize import normalize
 from corpus.sentences import Span
 from qa.retriever import Retrieved, coverage
@@ -113,14 +112,16 @@ class ExtractiveAnswerer:
         if self.params.max_quote_sentences < 2:
             return best.span
         same = {s.span: s.score for s in ranked if s.passage.chunk_id == best.passage.chunk_id}
-        long_enough = {sp for sp in same if len(text[sp.start : sp.end].split()) >= 5
-                       and not is_heading_line(text, sp.start, sp.end)}
+        long_enough = {sp for sp in same if len(text[sp.start : sp.end].split()) >= 5}
         before = [s for s in same if s.end <= best.span.start]
         after = [s for s in same if s.start >= best.span.end]
-        # A neighbour that is a heading line adds nothing a reader needs.
+        # A neighbour that is a bare heading line adds nothing a reader needs.
+        # Only a sentence right next to it: never one beyond an unquotable line (a date,
+        # a caption) that the merged span would then carry along.
         options = [o for o in (max(before, key=lambda s: s.end, default=None),
                                min(after, key=lambda s: s.start, default=None))
-                   if o and o in long_enough]
+                   if o and o in long_enough
+                   and not text[min(o.end, best.span.end):max(o.start, best.span.start)].strip()]
         for o in sorted(options, key=lambda s: same[s], reverse=True):
             merged = Span(min(best.span.start, o.start), max(best.span.end, o.end))
             if merged.end - merged.start <= self.params.max_quote_chars:

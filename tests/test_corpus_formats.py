@@ -123,7 +123,7 @@ def test_html_without_main_or_article_drops_nav_header_footer(tmp_path):
             "<p>افتتح <b>الجسر الجديد</b> أمس.</p><footer>حقوق النشر</footer></body></html>")
     (tmp_path / "p.html").write_text(html, encoding="utf-8")
     doc = load_document(tmp_path / "p.html", "p.html")
-    assert doc.text == "عنوان الخبر\nافتتح الجسر الجديد أمس."
+    assert doc.text == "عنوان الخبر\n\nافتتح الجسر الجديد أمس."
 
 
 # -- DOCX ----------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_markdown_table_and_code(tmp_path):
     md = "# جدول\n\n| المدينة | السكان |\n|---|---|\n| باكو | 2300000 |\n\n```\nprint(1)\n```\n"
     (tmp_path / "t.md").write_text(md, encoding="utf-8")
     doc = load_document(tmp_path / "t.md", "t.md")
-    assert doc.text == "جدول\nالمدينة: باكو — السكان: 2300000\nprint(1)"
+    assert doc.text == "جدول\n\nالمدينة: باكو — السكان: 2300000\nprint(1)"
 
 
 # -- titles --------------------------------------------------------------------------
