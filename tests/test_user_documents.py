@@ -107,3 +107,27 @@ def test_cli_shows_the_page_of_a_pdf_citation(user_home):
     assert r.returncode == 0, r.stderr
     assert "3400" in r.stdout
     assert re.search(r"\[1\] .*libreoffice-port\.pdf, ص 2\b", r.stdout), r.stdout
+
+
+@pytest.mark.slow
+def test_index_docs_says_what_it_replaces_and_docs_lists_the_index(shipped_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(shipped_home, home)  # an index of the shipped corpus, as after a first `ask`
+    docs = tmp_path / "mine"
+    shutil.copytree(FIXTURES / "user_docs", docs)
+    r = run("index", "--docs", str(docs), home=home)
+    assert r.returncode == 0, r.stderr
+    assert "5 documents of the shipped corpus removed" in r.stderr
+    assert "7 added" in r.stdout and "5 removed" in r.stdout, r.stdout
+    (docs / "date-festival.txt").unlink()
+    r = run("index", "--docs", str(docs), home=home)
+    assert r.returncode == 0 and "1 removed" in r.stdout and "removed:" not in r.stderr, (r.stdout, r.stderr)
+    r = run("docs", home=home)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[-1] == "6 documents"
+    row = next(line.split("\t") for line in lines if line.startswith("libreoffice-port.pdf\t"))
+    assert row[1] == "pdf" and row[2].startswith("2 p., ") and row[3] == "ميناء الرمال في عام 2024"
+    assert not any(line.startswith("date-festival.txt") for line in lines)
+    r = run("docs", home=tmp_path / "empty")
+    assert r.returncode == 2 and r.stderr.startswith("isnad: error: no index"), r.stderr

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", parents=[common], help="measure performance", add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
+
+    sub.add_parser("docs", parents=[common], help="list the indexed documents")
     return p
 
 
@@ -160,6 +162,7 @@ def _first_build_notice(settings):
 
 
 def cmd_index(args) -> int:
+    from ui.cli_docs import indexed_before, replaced_note
     from corpus.loaders import SHIPPED_DOCUMENTS
     from index.builder import build_index
     from index.embedders import make_embedder
@@ -186,7 +189,13 @@ def cmd_index(args) -> int:
                     _stage("the index's manifest is unreadable and does not say which folders it "
                            "was built from: indexing the shipped corpus (give --docs DIR for yours)")
     embedder = make_embedder(settings.embedder)
+    before_sources, before_docs = indexed_before(settings.home)
     report = build_index(settings.home, sources, embedder, settings.index, rebuild=args.rebuild, on_stage=_stage)
+    # What left the index, counted against what it held (also when it was rebuilt from new folders).
+    gone = before_docs - set(report.added + report.changed + report.unchanged) | set(report.removed)
+    note = replaced_note(before_sources, gone, sources)
+    if note:
+        print(f"isnad: {note}", file=sys.stderr)
     for s in report.skipped:
         print(f"isnad: skipped {s.reason}", file=sys.stderr)
     skipped = {s.doc_id for s in report.skipped}
@@ -197,7 +206,7 @@ def cmd_index(args) -> int:
         changed = [d for d in report.changed if d not in skipped]
         print(
             f"indexed in {report.seconds:.1f} s: {len(added)} added, {len(changed)} changed, "
-            f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(skipped)} skipped; "
+            f"{len(gone)} removed, {len(report.unchanged)} unchanged, {len(skipped)} skipped; "
             f"{report.chunks_total} chunks "
             f"({report.chunks_embedded} embedded, {report.faiss_kind} index) in {settings.home}"
         )
@@ -368,13 +377,19 @@ def cmd_bench(args) -> int:
     return bench_main(_strip_dashdash(args.rest), _settings(args))
 
 
+def cmd_docs(args) -> int:
+    from ui.cli_docs import cmd_docs as list_documents
+
+    return list_documents(args)
+
+
 def _strip_dashdash(rest: list[str]) -> list[str]:
     return rest[1:] if rest[:1] == ["--"] else rest
 
 
 COMMANDS = {
     "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
-    "eval": cmd_eval, "bench": cmd_bench,
+    "eval": cmd_eval, "bench": cmd_bench, "docs": cmd_docs,
 }
 
 if __name__ == "__main__":
