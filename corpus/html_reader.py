@@ -31,8 +31,11 @@ def read_html(raw: bytes, doc_id: str) -> Extracted:
     for tag in soup(_CODE):
         tag.decompose()
     root = _main_content(soup)
+    total = len(root.get_text(strip=True))
     for tag in root.find_all(_is_furniture):
-        tag.decompose()
+        # A class name can mislead («post has-comments»): never drop most of the page.
+        if tag.name in _FURNITURE or len(tag.get_text(strip=True)) < total / 2:
+            tag.decompose()
     if root.name in ("body", "html", "[document]"):
         for tag in root.find_all("header"):  # the site's banner; an article keeps its own
             if not tag.find_parent(["article", "main"]):

@@ -124,6 +124,10 @@ def test_html_without_main_or_article_drops_nav_header_footer(tmp_path):
     (tmp_path / "p.html").write_text(html, encoding="utf-8")
     doc = load_document(tmp_path / "p.html", "p.html")
     assert doc.text == "عنوان الخبر\n\nافتتح الجسر الجديد أمس."
+    # a content wrapper whose class name looks like furniture is kept
+    (tmp_path / "q.html").write_text("<html><body><div class='post has-comments'><p>نص المقال كله هنا."
+                                     "</p><div class='comments'>تعليق</div></div></body></html>", encoding="utf-8")
+    assert load_document(tmp_path / "q.html", "q.html").text == "نص المقال كله هنا."
 
 
 # -- DOCX ----------------------------------------------------------------------------
