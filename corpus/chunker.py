@@ -24,6 +24,7 @@ class ChunkingParams:
             raise ValueError("need target_chars >= 50 and 0 <= overlap_chars < target_chars")
 
 
+STRUCTURED_FORMATS = ("docx", "html", "md")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S")
 _NOT_HEADING_END = tuple(".،,:؛;")
 
@@ -60,7 +61,12 @@ def _looks_like_heading(line: str, next_line: str) -> bool:
 def chunk_document(doc: Document, params: ChunkingParams | None = None) -> list[Chunk]:
     params = params or ChunkingParams()
     text = doc.text
-    headings = find_headings(text)
+    # A format that marks its headings (DOCX styles, HTML, Markdown) is taken at its
+    # word; otherwise headings are recognized by their look (and, in a PDF, by size).
+    if doc.headings and doc.format in STRUCTURED_FORMATS:
+        headings = list(doc.headings)
+    else:
+        headings = sorted(set(find_headings(text)) | set(doc.headings))
     heading_starts = {off for off, _ in headings}
     sentences = _bounded(split_sentences(text), text, params.max_sentence_chars)
 

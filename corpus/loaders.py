@@ -3,21 +3,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import unicodedata
-import warnings
+from bisect import bisect_right
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
-from corpus.document import Document, DocumentError
+from corpus.document import Document, DocumentError, Extracted
+from corpus.docx_reader import read_docx
 from corpus.files import SUPPORTED_SUFFIXES, Skipped, discover  # noqa: F401 (public names)
+from corpus.html_reader import read_html
+from corpus.markdown_reader import read_markdown
+from corpus.pdf_reader import read_pdf
+from corpus.textblocks import usable_title
 
 CATALOG_NAME = "catalog.json"
 SHIPPED_DOCUMENTS = Path(__file__).resolve().parent / "documents"
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # larger files are almost never one document
 MAX_DOCUMENT_CHARS = 20_000_000  # extracted text of one document (about 20 MB)
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # what a .docx may expand to, checked before unzipping
+# Bumped when a reader's output changes: an index built by older readers is rebuilt.
+READERS_VERSION = 2
 
 
 def iter_documents(root: Path) -> Iterator[Document | Skipped]:
@@ -88,7 +95,7 @@ def load_document(path: Path, doc_id: str, meta: dict | None = None,
     if suffix == ".docx":
         _check_archive(raw, doc_id, max_archive_bytes)
     try:
-        text, found_title = reader(raw, doc_id)
+        found = reader(raw, doc_id)
     except DocumentError:
         raise
     except MemoryError as exc:
@@ -96,26 +103,30 @@ def load_document(path: Path, doc_id: str, meta: dict | None = None,
     except Exception as exc:  # a malformed file must not stop the other documents
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise DocumentError(f"{doc_id}: unreadable {suffix} file ({detail})") from exc
-    if len(text) > max_chars:
+    if len(found.text) > max_chars:
         raise DocumentError(
-            f"{doc_id}: {len(text):,} characters of text, over the {max_chars:,} limit for one "
+            f"{doc_id}: {len(found.text):,} characters of text, over the {max_chars:,} limit for one "
             "document; split it into smaller files"
         )
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    # Composed form: an NFD copy (macOS file names and some editors) stores, matches
-    # and quotes exactly like the NFC original.
-    text = unicodedata.normalize("NFC", text)
+    # Composed form: an NFD copy (macOS, some editors) stores, matches and quotes
+    # exactly like the NFC original.
+    found = composed(found)
+    text = found.text
     if not text.strip():
         raise DocumentError(f"{doc_id}: no text (empty file, or nothing extractable)")
+    first_heading = found.headings[0][1] if found.headings else None
     return Document(
         doc_id=doc_id,
-        title=meta.get("title") or found_title or guess_title(text) or Path(doc_id).stem,
+        title=meta.get("title") or _first_usable(found.title, first_heading, guess_title(text))
+        or Path(doc_id).stem,
         text=text,
         sha256=hashlib.sha256(raw).hexdigest(),
         source=meta.get("source", ""),
         date=meta.get("date") or guess_date(text),
         language=meta.get("language") or guess_language(text),
         format="html" if suffix == ".htm" else suffix.lstrip("."),
+        pages=found.pages,
+        headings=found.headings,
     )
 
 
@@ -137,7 +148,37 @@ def _check_archive(raw: bytes, doc_id: str, limit: int) -> None:
         )
 
 
-def _read_plain(raw: bytes, doc_id: str) -> tuple[str, str | None]:
+def composed(found: Extracted) -> Extracted:
+    """`found` with its text in NFC, page and heading offsets moved along. Offsets are
+    mapped per run that starts at a base character (combining class 0): composition
+    never crosses such a start in the scripts documents are written in."""
+    text = found.text
+    if unicodedata.is_normalized("NFC", text):
+        return found
+    starts = [i for i, c in enumerate(text) if not unicodedata.combining(c)] or [0]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = starts + [len(text)]
+    parts, new_starts, pos = [], [], 0
+    for a, b in zip(bounds, bounds[1:]):
+        piece = unicodedata.normalize("NFC", text[a:b])
+        new_starts.append(pos)
+        parts.append(piece)
+        pos += len(piece)
+
+    def move(offset: int) -> int:
+        k = bisect_right(starts, offset) - 1
+        return new_starts[k] if k >= 0 else 0
+
+    return replace(found, text="".join(parts), pages=tuple(move(o) for o in found.pages),
+                   headings=tuple((move(o), h) for o, h in found.headings))
+
+
+def _first_usable(*titles: str | None) -> str | None:
+    return next((t for t in titles if usable_title(t)), None)
+
+
+def _decode_text(raw: bytes, doc_id: str) -> str:
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM (Windows "Unicode" text)
         try:
             raw = raw.decode("utf-16").encode("utf-8")
@@ -151,77 +192,24 @@ def _read_plain(raw: bytes, doc_id: str) -> tuple[str, str | None]:
         raise DocumentError(
             f"{doc_id}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
         ) from exc
-    title = None
-    m = re.search(r"^#\s+(.+)$", text, re.M)
-    if m and doc_id.lower().endswith(".md"):
-        title = m.group(1).strip()
-    return text, title
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
-def _read_html(raw: bytes, doc_id: str) -> tuple[str, str | None]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "html.parser")
-    # Scripts, styles and templates are code, not document text.
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "object", "svg"]):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    if soup.title:
-        soup.title.decompose()
-    text = soup.get_text("\n")
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
-    return text, title or None
+def _read_plain(raw: bytes, doc_id: str) -> Extracted:
+    return Extracted(_decode_text(raw, doc_id))
 
 
-def _read_pdf(raw: bytes, doc_id: str) -> tuple[str, str | None]:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
-
-    # pypdf logs (and warns about) every oddity of a damaged file on stderr; the
-    # user gets one line per file from the indexer instead.
-    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(raw))
-            pages = [page.extract_text() or "" for page in reader.pages]
-            title = (reader.metadata.title if reader.metadata else None) or None
-    except (FileNotDecryptedError, DependencyError) as exc:
-        raise DocumentError(
-            f"{doc_id}: encrypted (password-protected) PDF; save an unencrypted copy"
-        ) from exc
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise DocumentError(f"{doc_id}: unreadable PDF ({exc})") from exc
-    text = "\n\n".join(p.strip() for p in pages)
-    if not text.strip():
-        raise DocumentError(f"{doc_id}: PDF has no text layer (scanned?); run OCR first")
-    return text, title
-
-
-def _read_docx(raw: bytes, doc_id: str) -> tuple[str, str | None]:
-    import io
-    import zipfile
-
-    import docx
-
-    try:
-        d = docx.Document(io.BytesIO(raw))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(f"{doc_id}: unreadable .docx ({exc})") from exc
-    text = "\n".join(p.text for p in d.paragraphs)
-    return text, (d.core_properties.title or None)
+def _read_markdown(raw: bytes, doc_id: str) -> Extracted:
+    return read_markdown(_decode_text(raw, doc_id))
 
 
 _READERS = {
     ".txt": _read_plain,
-    ".md": _read_plain,
-    ".html": _read_html,
-    ".htm": _read_html,
-    ".pdf": _read_pdf,
-    ".docx": _read_docx,
+    ".md": _read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
 }
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from corpus.chunker import ChunkingParams
 from corpus.document import Document
-from corpus.loaders import MAX_ARCHIVE_BYTES, MAX_DOCUMENT_CHARS, SHIPPED_DOCUMENTS, Skipped, file_sha256
+from corpus.loaders import MAX_ARCHIVE_BYTES, MAX_DOCUMENT_CHARS, READERS_VERSION, SHIPPED_DOCUMENTS, Skipped, file_sha256
 from corpus.sentences import split_sentences
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
@@ -243,7 +243,7 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
 
 def _chunking_record(params: IndexParams) -> dict:
     """What decides chunk texts and vectors: a change means a full rebuild."""
-    return {**asdict(params.chunking), "header": params.header}
+    return {**asdict(params.chunking), "header": params.header, "readers": READERS_VERSION}
 
 
 def _meta_digest(meta: dict) -> str:
@@ -279,6 +279,7 @@ def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:
     db.executemany("DELETE FROM sentences WHERE chunk = ?", [(i,) for i in ids])
     db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
     db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+    db.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
 
 
 def contextual_text(doc: Document, chunk, params: IndexParams) -> str:
@@ -316,10 +317,13 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
             _test_pause("embedding")
     bar.close()
     for doc, doc_chunks in chunks:
+        headings = {off for off, _ in doc.headings}  # section names, never quoted
         db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc.doc_id, doc.title, doc.source, doc.date, doc.language, doc.format, doc.sha256, doc.text, len(doc_chunks)),
         )
+        db.executemany("INSERT INTO pages (doc_id, page, start) VALUES (?, ?, ?)",
+                       [(doc.doc_id, n, start) for n, start in enumerate(doc.pages, 1)])
         for c in doc_chunks:
             text = texts[c.chunk_id]
             cur = db.execute(
@@ -339,7 +343,7 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
                 "INSERT INTO sentences (chunk, start, end, stems) VALUES (?, ?, ?, ?)",
                 [(cur.lastrowid, sp.start, sp.end,
                   " ".join(sorted(set(analyzer.analyze(doc.text[sp.start:sp.end]).stems))))
-                 for sp in split_sentences(doc.text, c.start, c.end)],
+                 for sp in split_sentences(doc.text, c.start, c.end) if sp.start not in headings],
             )
 
 

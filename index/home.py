@@ -115,10 +115,9 @@ def index_home(home: Path, docs: list[Path] | None, embedder: Embedder, params: 
         state = home_state(home)
         repair_current(home, stage)
         if docs:
+            # Other folders than the recorded ones replace them: the caller says how many
+            # documents left (it counts them against the index it had).
             sources = [Path(d).expanduser().resolve() for d in docs]
-            if state.sources and sources != state.sources and state.generations:
-                stage(f"the index in {home} held {describe(state.sources)}; it now indexes "
-                      f"{describe(sources)} instead (the other documents leave the index)")
         elif state.sources:
             sources = state.sources
         elif state.fresh:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.document import page_at
 from index.generations import (  # noqa: F401 (re-exported: the index's public names)
     CURRENT_NAME,
     hold_reader_lock,
@@ -57,6 +58,9 @@ CREATE TABLE IF NOT EXISTS sentences (
     chunk INTEGER NOT NULL REFERENCES chunks(id), start INTEGER NOT NULL,
     end INTEGER NOT NULL, stems TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk);
+CREATE TABLE IF NOT EXISTS pages (
+    doc_id TEXT NOT NULL, page INTEGER NOT NULL, start INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, page));
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     stems, words, tokenize='unicode61 remove_diacritics 0');
 """
@@ -126,6 +130,7 @@ class IndexStore:
         )
         self._lock = threading.Lock()
         self._doc_text: OrderedDict[str, str] = OrderedDict()  # small LRU of document texts
+        self._pages: dict[str, tuple[int, ...]] = {}  # page start offsets by document
         # Parsed chunks and sentences by chunk id: every question re-reads the head of
         # its ranking, and parsing the same rows again was a third of a query's CPU
         # time outside the embedder (measured by `isnad bench`, profiled).
@@ -333,6 +338,25 @@ class IndexStore:
             if len(self._doc_text) > 32:
                 self._doc_text.popitem(last=False)
             return row[0]
+
+    def page_starts(self, doc_id: str) -> tuple[int, ...]:
+        """Offsets where each page of a paged document (PDF) starts; () otherwise."""
+        with self._lock:
+            if doc_id not in self._pages:
+                try:
+                    rows = self._db.execute(
+                        "SELECT start FROM pages WHERE doc_id = ? ORDER BY page", (doc_id,)
+                    ).fetchall()
+                except sqlite3.OperationalError:  # an index built before pages were stored
+                    rows = []
+                if len(self._pages) > 256:
+                    self._pages.clear()
+                self._pages[doc_id] = tuple(r[0] for r in rows)
+            return self._pages[doc_id]
+
+    def page_of(self, doc_id: str, offset: int) -> int | None:
+        """The 1-based page holding `offset` in a paged document; None otherwise."""
+        return page_at(self.page_starts(doc_id), offset)
 
     def documents(self) -> list[StoredDocument]:
         with self._lock:

@@ -116,9 +116,12 @@ class ExtractiveAnswerer:
         before = [s for s in same if s.end <= best.span.start]
         after = [s for s in same if s.start >= best.span.end]
         # A neighbour that is a bare heading line adds nothing a reader needs.
+        # Only a sentence right next to it: never one beyond an unquotable line (a date,
+        # a caption) that the merged span would then carry along.
         options = [o for o in (max(before, key=lambda s: s.end, default=None),
                                min(after, key=lambda s: s.start, default=None))
-                   if o and o in long_enough]
+                   if o and o in long_enough
+                   and not text[min(o.end, best.span.end):max(o.start, best.span.start)].strip()]
         for o in sorted(options, key=lambda s: same[s], reverse=True):
             merged = Span(min(best.span.start, o.start), max(best.span.end, o.end))
             if merged.end - merged.start <= self.params.max_quote_chars:

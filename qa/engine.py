@@ -18,6 +18,7 @@ from index.home import ensure_index, home_state, index_home
 from index.manifest import IndexProblem
 from index.store import IndexStore, StoredDocument
 from qa.answerer import ExtractiveAnswerer
+from qa.pages import stream_with_pages, with_pages
 from qa.retriever import HybridRetriever
 from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
 from qa.types import Answer
@@ -181,9 +182,9 @@ class Isnad:
         self.refresh()
         answer, got = self._extractive(question, k, context, id)
         llm = self._llm(generative, answer, got)
-        if llm is None:
-            return answer
-        return llm.answer(answer, got.passages, self._evidence(got), history or [])
+        if llm is not None:
+            answer = llm.answer(answer, got.passages, self._evidence(got), history or [])
+        return with_pages(answer, self.store.page_of)
 
     def ask_stream(self, question: str, k: int | None = None, context: str = "", id: object = None,
                    *, history: list[tuple[str, str]] | None = None,
@@ -196,8 +197,9 @@ class Isnad:
         answer, got = self._extractive(question, k, context, id)
         llm = self._llm(generative, answer, got)
         if llm is None:
-            return iter([answer])
-        return llm.stream(answer, got.passages, self._evidence(got), history or [])
+            return iter([with_pages(answer, self.store.page_of)])
+        stream = llm.stream(answer, got.passages, self._evidence(got), history or [])
+        return stream_with_pages(stream, self.store.page_of)
 
     def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str | None:
         """A chat follow-up rewritten by the language model into a stand-alone question;

@@ -14,6 +14,7 @@ class Passage:
     end: int
     score: float
     section: str = ""
+    page: int | None = None  # 1-based page of `start` in a paged document (PDF)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Citation:
     end: int
     score: float
     section: str = ""
+    page: int | None = None  # 1-based page of the quote's start in a paged document (PDF)
 
 
 @dataclass

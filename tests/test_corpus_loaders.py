@@ -137,7 +137,7 @@ def test_pdf_with_text_layer(tmp_path):
     assert "The ministers met in Samarkand." in doc.text
     assert doc.title == "Defence Report"
     assert doc.format == "pdf" and doc.language == "en"
-    (tmp_path / "untitled.pdf").write_bytes(make_pdf(["First line as title", "More text."]))
+    (tmp_path / "untitled.pdf").write_bytes(make_pdf(["First line as title", "", "More text."]))
     assert load_document(tmp_path / "untitled.pdf", "untitled.pdf").title == "First line as title"
 
 

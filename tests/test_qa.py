@@ -13,8 +13,8 @@ from qa.engine import ABSTAIN_AR, ABSTAIN_EN, QuestionError, clean_question
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "evals" / "questions" / "corpus.jsonl"
 ANSWER_KEYS = {"id", "question", "answer", "abstained", "citations", "passages", "timing_ms"}
-CITATION_KEYS = {"n", "doc_id", "title", "chunk_id", "quote", "text", "start", "end", "score"}
-PASSAGE_KEYS = {"doc_id", "title", "chunk_id", "text", "start", "end", "score"}
+CITATION_KEYS = {"n", "doc_id", "title", "chunk_id", "quote", "text", "start", "end", "page", "score"}
+PASSAGE_KEYS = {"doc_id", "title", "chunk_id", "text", "start", "end", "page", "score"}
 
 
 def fixed_questions() -> list[dict]:
@@ -33,9 +33,13 @@ def check_contract(engine, answer) -> None:
         assert doc[c["start"]:c["end"]] == c["quote"], "quote must sit verbatim at its offsets"
         assert c["quote"] and c["quote"] in c["text"]
         assert len(c["quote"]) <= engine.settings.answer.max_quote_chars
+        # 1-based page of the quote in a paged document (PDF), null for other formats
+        assert c["page"] == engine.store.page_of(c["doc_id"], c["start"])
+        assert c["page"] is None or (isinstance(c["page"], int) and c["page"] >= 1)
     for p in d["passages"]:
         assert PASSAGE_KEYS <= set(p)
         assert engine.document_text(p["doc_id"])[p["start"]:p["end"]] == p["text"]
+        assert p["page"] == engine.store.page_of(p["doc_id"], p["start"])
     assert {"retrieve", "answer", "total"} <= set(d["timing_ms"])
     if d["abstained"]:
         assert d["citations"] == [] and d["answer"] in (ABSTAIN_AR, ABSTAIN_EN)

@@ -188,14 +188,14 @@ class ChatController:
                     return None
                 ps = R.passage_start_of(c, answer.passages)
                 return R.DocView(c.doc_id, c.title, self.engine.document_text(c.doc_id), c.start, c.end,
-                                 ps, ps + len(c.text), f"[{c.n}]")
+                                 ps, ps + len(c.text), f"[{c.n}]", c.page)
             if not 0 <= which_i < len(answer.passages):
                 return None
             p = answer.passages[which_i]
             if p.doc_id not in docs:
                 return None
             return R.DocView(p.doc_id, p.title, self.engine.document_text(p.doc_id), -1, -1,
-                             p.start, p.end, f"#{which_i + 1}")
+                             p.start, p.end, f"#{which_i + 1}", p.page)
         except (ValueError, KeyError):
             return None
 

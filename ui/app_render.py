@@ -207,10 +207,11 @@ def _score(score: float) -> str:
 
 
 def _card(*, badge: str, title: str, doc_id: str, section: str, score: float, body: str,
-          open_key: str, cited: bool, anchor: str | None) -> str:
+          open_key: str, cited: bool, anchor: str | None, page: int | None = None) -> str:
     ident = f' id="{esc(anchor)}"' if anchor else ""
     cls = "isnad-card cited" if cited else "isnad-card"
-    section_html = f'<span class="isnad-section">§ {esc(section)}</span>' if section else ""
+    section_html = (f'<span class="isnad-section">§ {esc(section)}</span>' if section else "") + (
+        f'<span class="isnad-page">ص {int(page)}</span>' if page else "")
     return (
         f'<article class="{cls}"{ident} dir="rtl">'
         f'<header><span class="isnad-badge">{esc(badge)}</span>'
@@ -238,7 +239,7 @@ def sources_html(answer: Answer | None, turn: int, show_all: bool = False) -> st
         cards.append(_card(
             badge=f"[{c.n}]", title=c.title, doc_id=c.doc_id, section=c.section, score=c.score,
             body=highlight(c.text, s, e), open_key=f"cite:{turn}:{c.n}", cited=True,
-            anchor=f"isnad-src-{turn}-{c.n}",
+            anchor=f"isnad-src-{turn}-{c.n}", page=c.page,
         ))
     extra = []
     if show_all:
@@ -248,7 +249,7 @@ def sources_html(answer: Answer | None, turn: int, show_all: bool = False) -> st
             extra.append(_card(
                 badge=f"#{i + 1}", title=p.title, doc_id=p.doc_id, section=p.section,
                 score=p.score, body=esc(compact(p.text)), open_key=f"passage:{turn}:{i}", cited=False,
-                anchor=None,
+                anchor=None, page=p.page,
             ))
     n_cited, n_ret = len(answer.citations), len(answer.passages)
     if answer.abstained:
@@ -283,7 +284,8 @@ def plain_text(answer: Answer) -> str:
         lines += ["", "المصادر:"]
         for c in answer.citations:
             where = f" — {c.section}" if c.section else ""
-            lines.append(f"[{c.n}] {c.title}{where} ({c.doc_id}، الأحرف {c.start}–{c.end})")
+            page = f"، ص {c.page}" if c.page else ""
+            lines.append(f"[{c.n}] {c.title}{where} ({c.doc_id}{page}، الأحرف {c.start}–{c.end})")
             lines.append(f"    «{' '.join(c.quote.split())}»")
     return "\n".join(lines)
 
@@ -299,6 +301,7 @@ class DocView:
     passage_start: int = -1  # the passage to tint around it, if any
     passage_end: int = -1
     label: str = ""  # e.g. "[2]" for a citation
+    page: int | None = None  # the page of the quote (or passage) in a paged document
 
 
 def document_html(view: DocView) -> str:
@@ -334,10 +337,10 @@ def document_header_html(view: DocView, meta: Mapping[str, object] | None = None
             value = language_name(meta[key]) if key == "language" else meta[key]
             bits.append(f"<span><b>{label}:</b> {esc(value)}</span>")
     bits.append(f'<span dir="ltr" class="isnad-docid">{esc(view.doc_id)}</span>')
-    where = ""
+    where, page = "", (f"ص {view.page}، " if view.page else "")
     if view.start >= 0 and view.end > view.start:
         where = (f'<div class="isnad-doc-where">{esc(view.label)} الاقتباس مظلَّل أدناه '
-                 f"(الأحرف {view.start:,}–{view.end:,} من {len(view.text):,})</div>")
+                 f"({page}الأحرف {view.start:,}–{view.end:,} من {len(view.text):,})</div>")
     return (f'<div class="isnad-doc-head" dir="rtl"><h3>{esc(view.title or view.doc_id)}</h3>'
             f'<div class="isnad-doc-meta">{" · ".join(bits)}</div>{where}</div>')
 

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", parents=[common], help="measure performance", add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
+
+    sub.add_parser("docs", parents=[common], help="list the indexed documents")
     return p
 
 
@@ -170,8 +172,9 @@ def cmd_index(args) -> int:
     from dataclasses import replace
 
     from corpus.files import printable
+    from ui.cli_docs import indexed_before, replaced_note
     from index.embedders import make_embedder
-    from index.home import index_home
+    from index.home import home_state, index_home
 
     settings = _settings(args)
     docs = None
@@ -182,7 +185,13 @@ def cmd_index(args) -> int:
                 raise UsageError(f"{printable(str(d))}: not a directory")
     params = replace(settings.index, follow_symlinks=True) if args.follow_symlinks else settings.index
     embedder = make_embedder(settings.embedder)
+    before_sources, before_docs = indexed_before(settings.home)
     report = index_home(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=_stage)
+    # What left the index, counted against what it held (also when it was rebuilt from new folders).
+    gone = before_docs - set(report.added + report.changed + report.unchanged) | set(report.removed)
+    note = replaced_note(before_sources, gone, home_state(settings.home).sources)
+    if note:
+        print(f"isnad: {printable(note)}", file=sys.stderr)
     for s in report.skipped:
         print(f"isnad: skipped {printable(s.reason)}", file=sys.stderr)
     skipped = {s.doc_id for s in report.skipped}
@@ -193,7 +202,7 @@ def cmd_index(args) -> int:
         changed = [d for d in report.changed if d not in skipped]
         print(
             f"indexed in {report.seconds:.1f} s: {len(added)} added, {len(changed)} changed, "
-            f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(skipped)} skipped; "
+            f"{len(gone)} removed, {len(report.unchanged)} unchanged, {len(skipped)} skipped; "
             f"{report.chunks_total} chunks "
             f"({report.chunks_embedded} embedded, {report.faiss_kind} index) in {settings.home}"
         )
@@ -289,7 +298,8 @@ def format_answer(answer) -> str:
 
     for c in answer.citations:
         where = f" — {c.section}" if c.section else ""
-        lines.append(printable(f"[{c.n}] {c.title}{where} ({c.doc_id}, {c.start}-{c.end})"))
+        page = f", ص {c.page}" if getattr(c, "page", None) else ""
+        lines.append(printable(f"[{c.n}] {c.title}{where} ({c.doc_id}{page}, {c.start}-{c.end})"))
     if answer.abstained and answer.passages:
         lines.append("أقرب المقاطع / closest passages:")
         for p in answer.passages[:3]:
@@ -344,13 +354,19 @@ def cmd_bench(args) -> int:
     return bench_main(_strip_dashdash(args.rest), _settings(args))
 
 
+def cmd_docs(args) -> int:
+    from ui.cli_docs import cmd_docs as list_documents
+
+    return list_documents(args)
+
+
 def _strip_dashdash(rest: list[str]) -> list[str]:
     return rest[1:] if rest[:1] == ["--"] else rest
 
 
 COMMANDS = {
     "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
-    "eval": cmd_eval, "bench": cmd_bench,
+    "eval": cmd_eval, "bench": cmd_bench, "docs": cmd_docs,
 }
 
 if __name__ == "__main__":
