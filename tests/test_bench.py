@@ -209,7 +209,7 @@ def test_isnad_bench_console_command(tmp_path, small_docs):
     """`isnad bench ...` reaches evals.bench.main through the CLI."""
     import sys
 
-    cmd = [sys.executable, "-m", "ui.cli", "bench", "--home", str(tmp_path), "--", "--json", "--quiet",
+    cmd = [sys.executable, "-m", "ui.cli", "bench", "--home", str(tmp_path), "--json", "--quiet",
            "--only", "scale", "--scale-sizes", "1000", "--scale-kinds", "gaussian", "--no-ivf",
            "--repeats", "1", "--ef-search", "16", "--scale-queries", "20", "--latency-queries", "10"]
     res = run_measured(cmd, timeout=300)
