@@ -146,7 +146,7 @@ def run_line(line: str, cwd: Path, env: dict, timeout: float = 900) -> subproces
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def check_output(cmd: str, r: subprocess.CompletedProcess, home: Path, adapted: str | None) -> None:
+def check_output(cmd: str, r: subprocess.CompletedProcess, adapted: str | None) -> None:
     """Exit 0 and an output that looks like what the command is for."""
     words = cmd.split()
     sub = words[1] if words[0].endswith("isnad") else words[3] if words[:3] == ["python3", "-m", "ui"] else ""
@@ -196,10 +196,10 @@ def test_readme_block_runs_as_written(block, readme_env, shipped_home, tmp_path_
             continue
         line, adapted = as_run(cmd)
         r = run_line(line, cwd, env)
-        check_output(cmd, r, home, adapted)
+        check_output(cmd, r, adapted)
         ran += 1
     if not ran:
-        pytest.skip("; ".join(filter(None, (skip_reason(c) for c in block))))
+        pytest.skip("; ".join(dict.fromkeys(filter(None, (skip_reason(c) for c in block)))))
 
 
 _EVAL_CACHE: list[Path] = []
@@ -243,8 +243,8 @@ def test_every_option_the_readme_names_is_in_the_subcommands_help():
     checked = 0
     for cmd in inline_commands(text) + blocks:
         words = re.sub(r"^(\.venv/bin/isnad|python3 -m ui)", "isnad", cmd).split()
-        if words[0] != "isnad" or len(words) < 2:
-            continue
+        if words[0] != "isnad" or len(words) < 2 or not re.fullmatch(r"[a-z]+", words[1]):
+            continue  # `isnad COMMAND --help` in prose names no subcommand
         sub = words[1]
         if sub not in helps:
             r = subprocess.run([str(ISNAD), sub, "--help"], capture_output=True, text=True, timeout=120)
@@ -254,3 +254,50 @@ def test_every_option_the_readme_names_is_in_the_subcommands_help():
             assert opt in helps[sub], f"{cmd}: isnad {sub} has no {opt}"
             checked += 1
     assert checked >= 15 and {"index", "ask", "chat", "serve", "eval", "bench"} <= set(helps)
+
+
+# -- the long-running commands the README names: `python3 -m ui serve`, `python3 -m ui chat` ----
+@pytest.mark.slow
+def test_serve_starts_answers_and_stops(readme_env):
+    """`isnad serve` (README: `python3 -m ui serve`, http://127.0.0.1:7860): the page
+    answers on the port; Ctrl-C stops it."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    cwd, env, _ = readme_env
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(ISNAD), "serve", "--port", str(port)], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    page = r.read().decode("utf-8", "replace")
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "isnad serve did not answer in 240 s"
+                time.sleep(0.5)
+        assert r.status == 200 and "gradio" in page.lower()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode in (0, 130, -signal.SIGINT), proc.returncode
+
+
+def test_chat_reads_questions_from_stdin(readme_env):
+    """`isnad chat` (README: `python3 -m ui chat`) with questions on its input."""
+    cwd, env, _ = readme_env
+    r = subprocess.run([str(ISNAD), "chat"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                       input="ما هي مناورات بيرليك 2025؟\nومن شارك فيها؟\n/quit\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("[1]") >= 2 and "Traceback" not in r.stderr
