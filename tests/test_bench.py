@@ -119,13 +119,13 @@ def small_docs(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_bench_quick_json(tmp_path, small_docs, capsys):
+def test_bench_small_json(tmp_path, small_docs, capsys):
     from evals.benchmarks import XQUAD_AR_FILE, benchmarks_root
     from qa.settings import Settings
 
     settings = Settings.from_env(home=tmp_path / "home")
     out = tmp_path / "bench.json"
-    rc = bench.main(["--quick", "--json", "--quiet", "--docs", str(small_docs), "--xquad-paragraphs", "2",
+    rc = bench.main(["--repeats", "2", "--json", "--quiet", "--docs", str(small_docs), "--xquad-paragraphs", "2",
                      "--scale-sizes", "2000", "--scale-queries", "60", "--latency-queries", "20",
                      "--serve-timeout", "120", "--out", str(out)], settings)
     assert rc == 0
@@ -141,7 +141,7 @@ def test_bench_quick_json(tmp_path, small_docs, capsys):
     m = report["machine"]
     assert m["nproc"] >= 1 and m["cpu_model"]
     assert len(m["load_average_start"]) == 3 and len(m["load_average_end"]) == 3
-    assert report["config"]["repeats"] == 2 and report["config"]["quick"] is True
+    assert report["config"]["repeats"] == 2 and report["config"]["quick"] is False
 
     b = report["build"]
     assert b["chunks"] >= 1 and b["documents"] == 1
@@ -209,7 +209,7 @@ def test_isnad_bench_console_command(tmp_path, small_docs):
     """`isnad bench ...` reaches evals.bench.main through the CLI."""
     import sys
 
-    cmd = [sys.executable, "-m", "ui.cli", "bench", "--home", str(tmp_path), "--", "--json", "--quiet",
+    cmd = [sys.executable, "-m", "ui.cli", "bench", "--home", str(tmp_path), "--json", "--quiet",
            "--only", "scale", "--scale-sizes", "1000", "--scale-kinds", "gaussian", "--no-ivf",
            "--repeats", "1", "--ef-search", "16", "--scale-queries", "20", "--latency-queries", "10"]
     res = run_measured(cmd, timeout=300)

