@@ -67,7 +67,7 @@ QUICK_SKIPS = {
     "serve": "`isnad serve` start-up and memory",
 }
 QUICK_REDUCED = ("1 pass per figure (full run: 3)",
-                 "scale run on 20k clustered vectors only, no IVF (full run: 100k and 1M, Gaussian "
+                 "scale run on 10k clustered vectors only, no IVF (full run: 100k and 1M, Gaussian "
                  "and clustered, with IVF)")
 
 
@@ -103,7 +103,7 @@ def add_arguments(p: argparse.ArgumentParser, standalone: bool = False) -> None:
     p.description = DESCRIPTION
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     p.add_argument("--quick", action="store_true",
-                   help="under a minute: cold start, warm latency (1 pass) and a 20k-vector scale run on "
+                   help="under a minute: cold start, warm latency (1 pass) and a 10k-vector scale run on "
                         "the index already in the data directory; says what it skipped")
     p.add_argument("--out", metavar="FILE", help="also write the JSON report to FILE")
     p.add_argument("--repeats", type=int, help="runs per figure (default 3; --quick 1)")
@@ -115,7 +115,7 @@ def add_arguments(p: argparse.ArgumentParser, standalone: bool = False) -> None:
     p.add_argument("--xquad-paragraphs", type=int, metavar="N",
                    help="batch: only the first N XQuAD-ar paragraphs and their questions (default all 240)")
     p.add_argument("--scale-sizes", type=_int_list, metavar="N,N",
-                   help="scale run sizes (default 100k,1M; --quick 20k), e.g. 100k,1M")
+                   help="scale run sizes (default 100k,1M; --quick 10k), e.g. 100k,1M")
     p.add_argument("--scale-kinds",
                    help="synthetic data sets: gaussian,clustered (default both; --quick clustered)")
     p.add_argument("--ef-search", type=_int_list, metavar="N,N",
@@ -238,7 +238,7 @@ def run_bench(opts, settings, sections: list[str], log: Callable[[str], None]) -
     repeats = opts.repeats or (1 if opts.quick else 3)
     params = settings.index if isinstance(settings.index, IndexParams) else IndexParams()
     docs = Path(opts.docs).expanduser().resolve() if opts.docs else SHIPPED_DOCUMENTS
-    scale_sizes = opts.scale_sizes or ([20_000] if opts.quick else [100_000, 1_000_000])
+    scale_sizes = opts.scale_sizes or ([10_000] if opts.quick else [100_000, 1_000_000])
     skipped = quick_skipped(opts, sections)
     for line in skipped:
         log(f"--quick: {line}")

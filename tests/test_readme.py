@@ -141,7 +141,9 @@ def readme_env(tmp_path, shipped_home):
     return cwd, env, home
 
 
-def run_line(line: str, cwd: Path, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
+def run_line(line: str, cwd: Path, env: dict, timeout: float = 2400) -> subprocess.CompletedProcess:
+    # eval --suite all embeds the XQuAD-ar and ARCD paragraphs once per session (a few
+    # minutes on 2 idle cores; far longer when the machine is shared)
     return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
