@@ -28,6 +28,7 @@ from corpus.loaders import Skipped, file_sha256, list_files, load_document, read
 from corpus.sentences import split_sentences
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
+from index.sentence_vectors import add_sentence_vectors
 from index.lexical import ArabicAnalyzer
 from index.manifest import FORMAT_VERSION, MANIFEST_NAME, IndexProblem, Manifest
 from index.store import (
@@ -198,6 +199,7 @@ def _build_locked(home, sources, embedder, params, rebuild, progress, stage) -> 
         report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
         chunks = [(doc, chunk_document(doc, params.chunking)) for doc in docs]
         _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
+        add_sentence_vectors(db, embedder, cache, stage)  # cross-lingual quotes (see module)
         _test_pause("sqlite")
         db.commit()
         stage("writing vectors")

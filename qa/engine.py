@@ -8,7 +8,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from corpus.loaders import SHIPPED_DOCUMENTS
+import numpy as np
+
+from corpus.loaders import SHIPPED_DOCUMENTS, guess_language
 from index.builder import BuildReport, build_index
 from index.embedders import Embedder, embedder_spec_of, make_embedder
 from index.manifest import IndexMissingError
@@ -16,6 +18,7 @@ from index.store import IndexStore, StoredDocument, live_generation
 from qa.answerer import ExtractiveAnswerer
 from qa.retriever import HybridRetriever
 from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
+from qa.transliteration import NameMatcher
 from qa.types import Answer
 
 ABSTAIN_AR = "لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال."
@@ -93,6 +96,7 @@ class Isnad:
         self.store = store
         self.retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
         self.answerer = ExtractiveAnswerer(self.settings.answer)
+        self.names = NameMatcher(store.vocabulary)
         self.corpus_language = _majority_language(store)
 
     @classmethod
@@ -200,11 +204,17 @@ class Isnad:
         k = _clean_k(k, self.settings.k)
         context = context if isinstance(context, str) else ""
         query = f"{context} {q}".strip() if context else q
-        cross = is_arabic(q) != (self.corpus_language == "ar")
-        got = self.retriever.retrieve(query, k, cross_lingual=cross)
+        asked_in = "ar" if is_arabic(q) else guess_language(q)
+        # Latin-script names also search for their Arabic spelling in the corpus.
+        spellings = self.names.expand(q) if asked_in != "ar" else ""
+        got = self.retriever.retrieve(query, k, lexical_query=f"{query} {spellings}" if spellings else None,
+                                      question_language=asked_in)
         t1 = time.perf_counter()
+        # Cross-lingual is a property of the question and the passage it is most likely
+        # answered from, not of the corpus: then sentences are chosen by similarity.
+        cross = bool(got.passages) and guess_language(got.passages[0].text) != asked_in
         composed = self.answerer.compose(
-            q, got, self.store.document_text, self.embedder.embed_passages if cross else None
+            q, got, self.store.document_text, self._sentence_vectors if cross else None
         )
         confidence = answer_confidence(composed)
         prm = self.settings.answer
@@ -221,6 +231,14 @@ class Isnad:
             timing_ms={"embed": got.embed_ms, "search": got.search_ms, "retrieve": (t1 - t0) * 1000,
                        "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000},
         ), got
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Vectors of these sentences: stored at build time, else embedded now."""
+        stored = self.store.sentence_vectors(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in stored))
+        if missing:
+            stored.update(zip(missing, self.embedder.embed_passages(missing)))
+        return np.stack([stored[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
 
     def conversation(self) -> "Conversation":
         from qa.chat import Conversation
