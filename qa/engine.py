@@ -207,12 +207,12 @@ class Isnad:
         asked_in = "ar" if is_arabic(q) else guess_language(q)
         # Latin-script names also search for their Arabic spelling in the corpus.
         spellings = self.names.expand(q) if asked_in != "ar" else ""
-        got = self.retriever.retrieve(query, k, lexical_query=f"{query} {spellings}" if spellings else None,
-                                      question_language=asked_in)
+        got = self.retriever.retrieve(query, k, question_language=asked_in, names=spellings)
         t1 = time.perf_counter()
-        # Cross-lingual is a property of the question and the passage it is most likely
-        # answered from, not of the corpus: then sentences are chosen by similarity.
-        cross = bool(got.passages) and guess_language(got.passages[0].text) != asked_in
+        # Cross-lingual is a property of the question and the passages it may be answered
+        # from, not of the corpus: then sentences are chosen by similarity (in any language).
+        top = got.passages[: self.settings.answer.passages_considered_cross_lingual]
+        cross = any(guess_language(p.text) != asked_in for p in top)
         composed = self.answerer.compose(
             q, got, self.store.document_text, self._sentence_vectors if cross else None
         )

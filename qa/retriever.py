@@ -48,11 +48,14 @@ class HybridRetriever:
         self._profiles: dict[int, tuple[str, float]] = {}
 
     def retrieve(self, query: str, k: int, lexical_query: str | None = None,
-                 question_language: str | None = None) -> Retrieved:
+                 question_language: str | None = None, names: str = "") -> Retrieved:
         """Top-k passages. `lexical_query` (default `query`) feeds the keyword side only.
         Language is a property of each passage: for a passage in another language than
         the question (`question_language`, default guessed from `query`) keywords rarely
-        match, so its score leans on the dense side; no passage is dropped for its language."""
+        match, so its score leans on the dense side; no passage is dropped for its language.
+        `names`: the question's names as spelled in the passages' script (Samarkand ->
+        سمرقند), searched on their own; for a passage in another language they are the
+        keyword evidence there is."""
         t0 = time.perf_counter()
         qvec = self.embedder.embed_query(query)
         t1 = time.perf_counter()
@@ -60,7 +63,7 @@ class HybridRetriever:
         asked_in = question_language or guess_language(query)
         n = max(p.candidates, k * 4)
         dense = self.store.dense_search(qvec, n)
-        analyzed = self.store.analyzer.analyze(lexical_query or query)
+        analyzed = self.store.analyzer.analyze(" ".join(filter(None, (lexical_query or query, names))))
         lexical = self.store.lexical_search(analyzed.stems, analyzed.words, n, p.word_weight)
         idf = self.store.idf(analyzed.stems)
         q_stems = set(analyzed.stems)
@@ -68,7 +71,17 @@ class HybridRetriever:
         profiles = {cid: self._profile(c) for cid, c in candidates.items()}
         other = {cid for cid, (lang, _) in profiles.items() if lang != asked_in}
         weight = adaptive_dense_weight(p, self._lexical_coverage(lexical, q_stems, idf))
-        fused = fuse(dense, lexical, p, weight, other, p.cross_lingual_dense_weight)
+        # When the question's language is a small minority of the candidates, its passages
+        # there are asides (an English abstract of an Arabic paper) that match the
+        # question's every word: weighed like the rest and down, never dropped.
+        minority = bool(candidates) and len(other) > (1 - p.minority_share) * len(candidates)
+        asides = set(candidates) - other if minority else set()
+        fused = fuse(dense, lexical, p, weight, other | asides, p.cross_lingual_dense_weight)
+        if names and p.name_weight:
+            spelled = self.store.analyzer.analyze(names)
+            found = _minmax(self.store.lexical_search(spelled.stems, spelled.words, n, p.word_weight))
+            fused = sorted(((cid, s + (p.name_weight * found.get(cid, 0.0) if cid in other else 0.0))
+                            for cid, s in fused), key=lambda kv: kv[1], reverse=True)
 
         # Re-rank the head of the list by the best single sentence's coverage (in any
         # language: the lexical query may hold the Arabic spelling of a Latin name).
@@ -80,12 +93,15 @@ class HybridRetriever:
             total = sum(weight_of.values())
             best = {cid: (max((sum(weight_of[t] for t in q_stems & s.stems) for s in sentences[cid]),
                               default=0.0) / total if total else 0.0)
-                    for cid in head}
+                    for cid in head if cid not in asides}
             bonus = _minmax(list(best.items()))
             fused = sorted(
                 ((cid, s + p.coverage_weight * bonus.get(cid, 0.0)) for cid, s in fused),
                 key=lambda kv: kv[1], reverse=True,
             )
+        if asides:
+            fused = sorted(((cid, s * p.minority_factor if cid in asides else s) for cid, s in fused),
+                           key=lambda kv: kv[1], reverse=True)
         if p.reference_penalty:
             # Reference lists and source lines name where something is said; they rarely
             # say it, yet share the question's names and (in their language) its words.

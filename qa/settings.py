@@ -39,6 +39,9 @@ class RetrievalParams:
     # less of the question (IDF coverage of its stems by the best of the top lexical hits).
     adaptive_dense_boost: float = 0.0
     lexical_coverage_depth: int = 3
+    minority_share: float = 0.15  # question's language below this share of the candidates ...
+    minority_factor: float = 0.7  # ... its passages' scores x this
+    name_weight: float = 0.3  # Latin names of a question found in Arabic spelling (passages in another language)
     reference_penalty: float = 0.8  # score x (1 - this x share of a passage's lines that are references)
 
 
@@ -53,6 +56,8 @@ class AnswerParams:
     sentence_passage_weight: float = 0.8
     sentence_kind_weight: float = 0.2
     passages_considered_cross_lingual: int = 3  # sentence vectors are stored at build time
+    cross_lingual_kind_weight: float = 0.05  # the kind of answer asked for, next to similarity (~0.8)
+    cross_lingual_coverage_weight: float = 0.2  # keyword coverage (names spelled in Arabic, Latin terms)
     # Answer confidence under which Isnad abstains; calibrated on the fixed question
     # set and XQuAD-ar asked against the wrong corpus (see README, "Abstention").
     abstain_below: float = 0.35
