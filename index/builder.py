@@ -68,6 +68,8 @@ class IndexParams:
     hnsw_ef_search: int = 128
     # Header embedded and indexed with each chunk: "none", "title" or "title+section".
     header: str = "title+section"
+    # Vectors of every sentence, for quoting across languages (index.sentence_vectors).
+    sentence_vectors: bool = True
 
 
 @dataclass
@@ -199,7 +201,8 @@ def _build_locked(home, sources, embedder, params, rebuild, progress, stage) -> 
         report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
         chunks = [(doc, chunk_document(doc, params.chunking)) for doc in docs]
         _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
-        add_sentence_vectors(db, embedder, cache, stage)  # cross-lingual quotes (see module)
+        if params.sentence_vectors:  # cross-lingual quotes (see index.sentence_vectors)
+            add_sentence_vectors(db, embedder, cache, stage)
         _test_pause("sqlite")
         db.commit()
         stage("writing vectors")

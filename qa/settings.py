@@ -37,7 +37,7 @@ class RetrievalParams:
     cross_lingual_dense_weight: float = 0.9  # a passage in another language than the question
     # Paraphrases: the dense weight rises by up to this much as the keyword side finds
     # less of the question (IDF coverage of its stems by the best of the top lexical hits).
-    adaptive_dense_boost: float = 0.0
+    adaptive_dense_boost: float = 0.3  # ARCD-train R@1 +0.3 pt, fixed-set paraphrases R@5 +3.5 pt
     lexical_coverage_depth: int = 3
     minority_share: float = 0.15  # question's language below this share of the candidates ...
     minority_factor: float = 0.7  # ... its passages' scores x this

