@@ -28,9 +28,9 @@ from corpus.loaders import Skipped, file_sha256, list_files, load_document, read
 from corpus.sentences import split_sentences
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
-from index.sentence_vectors import add_sentence_vectors
 from index.lexical import ArabicAnalyzer
 from index.manifest import FORMAT_VERSION, MANIFEST_NAME, IndexProblem, Manifest
+from index.sentence_vectors import add_sentence_vectors
 from index.store import (
     CURRENT_NAME,
     FAISS_NAME,
