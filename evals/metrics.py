@@ -35,6 +35,7 @@ class QuestionRecord:
     id: str
     question: str
     kind: str = ""
+    category: str = ""
     answerable: bool = True
     gold_docs: list[str] = field(default_factory=list)
     gold_answers: list[str] = field(default_factory=list)
@@ -169,12 +170,44 @@ def latency_metrics(records: list[QuestionRecord]) -> dict:
     return out
 
 
+def category_metrics(records: list[QuestionRecord]) -> dict:
+    """Per question category: passage hit@1 / hit@5 and first-quote-contains-answer over
+    its answerable questions, and the abstention rate over all of them (for near-miss and
+    off-corpus questions that rate is the share handled right)."""
+    groups: dict[str, list[QuestionRecord]] = {}
+    for r in records:
+        if r.category:
+            groups.setdefault(r.category, []).append(r)
+    out = {}
+    for cat, recs in sorted(groups.items()):
+        ans = [r for r in recs if r.answerable]
+        gives_answers = any(r.abstained is not None for r in recs)
+
+        def share(flags: list[bool]) -> float | None:
+            return round(sum(flags) / len(flags), 4) if flags else None
+
+        out[cat] = {
+            "questions": len(recs), "answerable": len(ans),
+            "hit@1": share([r.rank == 1 for r in ans]),
+            "hit@5": share([r.rank is not None and r.rank <= 5 for r in ans]),
+            "quote_contains_gold": share([bool(r.quote_has_answer) for r in ans]) if gives_answers else None,
+            "abstention_rate": share([bool(r.abstained) for r in recs]) if gives_answers else None,
+            "latency_p95_ms": (round(float(np.percentile([r.latency_ms for r in recs], 95)), 2)
+                               if recs else None),
+        }
+    return out
+
+
 def summarize(records: list[QuestionRecord]) -> dict:
-    """Every figure of one system on one suite."""
+    """Every figure of one system on one suite (with a per-category breakdown when the
+    questions have categories)."""
     out = {"questions": len(records), "errors": sum(r.error is not None for r in records)}
     out |= retrieval_metrics(records)
     out |= answer_metrics(records)
     out |= latency_metrics(records)
+    categories = category_metrics(records)
+    if categories:
+        out["categories"] = categories
     return out
 
 

@@ -2,7 +2,7 @@
 
 `evals/questions/corpus.jsonl` is validated by `evals/questions/check_questions.py`;
 this module only reads it. Each line: id, question, doc_id, evidence, answer,
-answerable, kind, lang, and, for the second turn of a follow-up pair, `follows`
+answerable, kind, category, lang, and, for the second turn of a follow-up pair, `follows`
 (the id of the first turn, which must be asked before it in the same conversation).
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ class EvalQuestion:
     answers: tuple[str, ...] = ()  # gold answer strings; a quote containing any of them counts
     evidence: str | None = None  # corpus suite: the verbatim sentence that answers it
     kind: str = ""
+    category: str = ""  # what a report breaks figures down by (near-miss, english, paraphrase, ...)
     follows: str | None = None  # id of the first turn of a follow-up pair
     lang: str = "ar"
     meta: dict = field(default_factory=dict, compare=False)  # adapter notes (e.g. raw question)
@@ -56,6 +57,7 @@ def load_corpus_questions(path: Path | None = None) -> list[EvalQuestion]:
                     answers=(r["answer"],) if answerable and r.get("answer") else (),
                     evidence=r.get("evidence") if answerable else None,
                     kind=str(r.get("kind", "")),
+                    category=str(r.get("category") or r.get("kind", "")),
                     follows=r.get("follows"),
                     lang=str(r.get("lang", "ar")),
                 )

@@ -173,6 +173,27 @@ def failures(records: list[dict], limit: int | None = None) -> list[dict]:
     return bad[:limit] if limit else bad
 
 
+CATEGORY_COLUMNS = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("quote_contains_gold", "quote⊇gold"),
+                    ("abstention_rate", "abstained")]
+
+
+def category_table(systems: dict) -> list[str]:
+    """Markdown lines: each system's figures per question category (none without categories)."""
+    rows = [(sr["label"], cat, f) for sr in systems.values()
+            for cat, f in sr["summary"].get("categories", {}).items()]
+    if not rows:
+        return []
+    lines = ["", "Per question category (hit@k and quote⊇gold over the answerable questions of the "
+             "category; abstained: share of all its questions, the right outcome for near-miss and "
+             "off-corpus):", "",
+             "| system | category | questions | " + " | ".join(c for _, c in CATEGORY_COLUMNS) + " | p95 ms |",
+             "|---|---|---:|" + "---:|" * (len(CATEGORY_COLUMNS) + 1)]
+    for label, cat, f in rows:
+        cells = [_fmt(f.get(key)) for key, _ in CATEGORY_COLUMNS] + [_fmt(f.get("latency_p95_ms"), "ms")]
+        lines.append(f"| {label} | {cat} | {f['questions']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def to_markdown(report: dict, plot_name: str | None = REPORT_PNG, max_failures: int = 25) -> str:
     c = report["config"]
     lines = [f"# Isnad evaluation — {report['created']}", ""]
@@ -210,6 +231,7 @@ def to_markdown(report: dict, plot_name: str | None = REPORT_PNG, max_failures: 
             row += [_fmt(sm.get(key), kind) for key, _, kind in COLUMNS]
             row.append(f"{sr['seconds']:.0f}")
             lines.append("| " + " | ".join(row) + " |")
+        lines += category_table(s["systems"])
         isn = s["systems"].get("isnad", {}).get("summary", {})
         if isn.get("abstained") is not None:
             lines += ["", f"Isnad abstained on {isn['abstained']} question(s): "

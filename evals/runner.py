@@ -77,7 +77,7 @@ class Judge:
 
 def _new_record(q: EvalQuestion) -> QuestionRecord:
     return QuestionRecord(
-        id=q.id, question=q.question, kind=q.kind, answerable=q.answerable,
+        id=q.id, question=q.question, kind=q.kind, category=q.category, answerable=q.answerable,
         gold_docs=list(q.gold_docs), gold_answers=list(q.answers), evidence=q.evidence,
     )
 

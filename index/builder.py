@@ -40,6 +40,7 @@ from index.generations import (
 )
 from index.lexical import ArabicAnalyzer
 from index.manifest import FORMAT_VERSION, MANIFEST_NAME, IndexProblem, Manifest, file_digest
+from index.sentence_vectors import add_sentence_vectors
 from index.sources import collect_files, file_size, load_and_chunk
 from index.space import check_free_space, directory_bytes, disk_full_error, needed_bytes, one_line
 from index.store import FAISS_NAME, SQLITE_NAME, open_writable, vector_blob
@@ -73,6 +74,8 @@ class IndexParams:
     max_document_chars: int = MAX_DOCUMENT_CHARS
     max_archive_bytes: int = MAX_ARCHIVE_BYTES
     follow_symlinks: bool = False  # follow links that leave the indexed folder
+    # Vectors of every sentence, for quoting across languages (index.sentence_vectors).
+    sentence_vectors: bool = True
 
 
 @dataclass
@@ -188,6 +191,8 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
         chunks = [c for d in to_load if (c := load_and_chunk(d, *files[d], params, report.skipped))]
         report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
         _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
+        if params.sentence_vectors:  # cross-lingual quotes (see index.sentence_vectors)
+            add_sentence_vectors(db, embedder, cache, stage)
         _test_pause("sqlite")
         db.commit()
         stage("writing vectors")

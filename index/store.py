@@ -27,6 +27,7 @@ from index.generations import (  # noqa: F401 (re-exported: the index's public n
     live_generation,
     write_atomic,
 )
+from index import sentence_vectors
 from index.lexical import ArabicAnalyzer, fts_query
 from index.manifest import (  # noqa: F401
     MANIFEST_NAME,
@@ -292,6 +293,15 @@ class IndexStore:
         memo.update(fresh)
         out.update(fresh)
         return {c: out[c] for c in chunk_ids}
+
+    def sentence_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Build-time vectors of these sentence texts, keyed by text (index.sentence_vectors)."""
+        return sentence_vectors.lookup(self._db, self._lock, texts, self.manifest.dim)
+
+    def vocabulary(self) -> list[tuple[str, int]]:
+        """Every surface word of the lexical index with the number of chunks holding it."""
+        with self._lock:
+            return self._db.execute("SELECT term, doc FROM temp.stem_vocab WHERE col = 'words'").fetchall()
 
     # -- records ------------------------------------------------------------------------
     def chunks(self, ids: list[int]) -> dict[int, StoredChunk]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from corpus.loaders import guess_language
 from corpus.normalize import normalize
 from corpus.sentences import Span
 from qa.retriever import Retrieved, coverage
@@ -55,7 +56,7 @@ class ExtractiveAnswerer:
         questions, where keywords cannot match), a sentence's similarity to the
         question stands in for its keyword coverage."""
         if embed is not None:
-            return self._rank_by_similarity(got, doc_text, embed)
+            return self._rank_by_similarity(question, got, doc_text, embed)
         q_stems = set(got.query_stems)
         wants = _answer_kind(normalize(question))
         top = got.passages[: self.params.passages_considered]
@@ -76,8 +77,11 @@ class ExtractiveAnswerer:
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
 
-    def _rank_by_similarity(self, got, doc_text, embed) -> list[ScoredSentence]:
+    def _rank_by_similarity(self, question, got, doc_text, embed) -> list[ScoredSentence]:
+        """Sentences of the top passages by their vectors' similarity to the question
+        (`embed`: stored sentence vectors), their passage's rank, and the kind of answer."""
         top = got.passages[: self.params.passages_considered_cross_lingual]
+        wants = _answer_kind(normalize(question).lower())
         pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])
                  if quotable(doc_text(p.doc_id)[s.start : s.end])]
         if not pairs:
@@ -85,10 +89,19 @@ class ExtractiveAnswerer:
         texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
         sims = embed(texts) @ got.query_vector
         best_passage = max(p.score for p in top) or 1.0
+        kind = [_kind_bonus(wants, normalize(t)) if wants else 0.0 for t in texts]
+        # In a sentence of another language, the question's stems that match are its names
+        # (the lexical query holds their Arabic spelling: Birlik -> بيرليك) and Latin terms;
+        # within one language, similarity already sees the shared words.
+        q_stems, prm = set(got.query_stems), self.params
+        asked_in = guess_language(question)
+        names = [coverage(q_stems, s.stems, got.idf) if guess_language(t) != asked_in else 0.0
+                 for (_, s), t in zip(pairs, texts)]
         scored = [
-            ScoredSentence(p, Span(s.start, s.end), 0.7 * float(sim) + 0.3 * (p.score / best_passage),
-                           float(sim))
-            for (p, s), sim in zip(pairs, sims)
+            ScoredSentence(p, Span(s.start, s.end), 0.7 * float(sim) + 0.3 * (p.score / best_passage)
+                           + prm.cross_lingual_kind_weight * kb
+                           + prm.cross_lingual_coverage_weight * nm, float(sim))
+            for (p, s), sim, kb, nm in zip(pairs, sims, kind, names)
         ]
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored

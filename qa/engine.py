@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from corpus.loaders import guess_language
 from index.builder import BuildReport
 from index.embedders import Embedder, embedder_spec_of, make_embedder
 from index.generations import current_signature, live_generation, remove_unused_generations
@@ -21,6 +24,7 @@ from qa.answerer import ExtractiveAnswerer
 from qa.pages import stream_with_pages, with_pages
 from qa.retriever import HybridRetriever
 from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
+from qa.transliteration import NameMatcher
 from qa.types import Answer
 
 ABSTAIN_AR = "لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال."
@@ -89,6 +93,7 @@ class _Loaded:
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
     corpus_language: str
+    names: NameMatcher  # Latin-script names -> their Arabic spellings in this index
 
 
 class Isnad:
@@ -116,7 +121,8 @@ class Isnad:
 
     def _attach(self, store: IndexStore) -> None:
         self._loaded = _Loaded(store, HybridRetriever(store, self.embedder, self.settings.retrieval),
-                               ExtractiveAnswerer(self.settings.answer), _majority_language(store))
+                               ExtractiveAnswerer(self.settings.answer), _majority_language(store),
+                               NameMatcher(store.vocabulary))
 
     store = property(lambda self: self._loaded.store)
     retriever = property(lambda self: self._loaded.retriever)
@@ -259,11 +265,18 @@ class Isnad:
         loaded = self._loaded  # one generation for the whole question
         context = context if isinstance(context, str) else ""
         query = f"{context} {q}".strip() if context else q
-        cross = is_arabic(q) != (loaded.corpus_language == "ar")
-        got = loaded.retriever.retrieve(query, k, cross_lingual=cross)
+        asked_in = "ar" if is_arabic(q) else guess_language(q)
+        # Latin-script names also search for their Arabic spelling in the corpus.
+        spellings = loaded.names.expand(q) if asked_in != "ar" else ""
+        got = loaded.retriever.retrieve(query, k, question_language=asked_in, names=spellings)
         t1 = time.perf_counter()
+        # Cross-lingual is a property of the question and the passages it may be answered
+        # from, not of the corpus: then sentences are chosen by similarity (in any language).
+        top = got.passages[: self.settings.answer.passages_considered_cross_lingual]
+        cross = any(guess_language(p.text) != asked_in for p in top)
         composed = loaded.answerer.compose(
-            q, got, loaded.store.document_text, self.embedder.embed_passages if cross else None
+            q, got, loaded.store.document_text,
+            (lambda texts: self._sentence_vectors(loaded.store, texts)) if cross else None
         )
         confidence = answer_confidence(composed)
         prm = self.settings.answer
@@ -280,6 +293,14 @@ class Isnad:
             timing_ms={"embed": got.embed_ms, "search": got.search_ms, "retrieve": (t1 - t0) * 1000,
                        "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000},
         ), got
+
+    def _sentence_vectors(self, store: IndexStore, texts: list[str]) -> np.ndarray:
+        """Vectors of these sentences: stored at build time, else embedded now."""
+        stored = store.sentence_vectors(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in stored))
+        if missing:
+            stored.update(zip(missing, self.embedder.embed_passages(missing)))
+        return np.stack([stored[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
 
     def conversation(self) -> "Conversation":
         from qa.chat import Conversation

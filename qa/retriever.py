@@ -6,8 +6,9 @@ Fusion and weights were chosen on XQuAD-ar and ARCD-train (see README, "Measured
 """
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,48 +45,70 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.params = params
+        self._profiles: dict[int, tuple[str, float]] = {}
 
     def retrieve(self, query: str, k: int, lexical_query: str | None = None,
-                 cross_lingual: bool = False) -> Retrieved:
-        """Top-k passages. `lexical_query` (default `query`) feeds the keyword side only;
-        `cross_lingual` (question and corpus in different languages) leans on the
-        dense side, since keywords of one language rarely match the other's text."""
+                 question_language: str | None = None, names: str = "") -> Retrieved:
+        """Top-k passages. `lexical_query` (default `query`) feeds the keyword side only.
+        Language is a property of each passage: for a passage in another language than
+        the question (`question_language`, default guessed from `query`) keywords rarely
+        match, so its score leans on the dense side; no passage is dropped for its language.
+        `names`: the question's names as spelled in the passages' script (Samarkand ->
+        سمرقند), searched on their own; for a passage in another language they are the
+        keyword evidence there is."""
         t0 = time.perf_counter()
         qvec = self.embedder.embed_query(query)
         t1 = time.perf_counter()
         p = self.params
-        if cross_lingual:
-            p = replace(p, dense_weight=p.cross_lingual_dense_weight, coverage_weight=0.0)
+        asked_in = question_language or guess_language(query)
         n = max(p.candidates, k * 4)
         dense = self.store.dense_search(qvec, n)
-        analyzed = self.store.analyzer.analyze(lexical_query or query)
+        analyzed = self.store.analyzer.analyze(" ".join(filter(None, (lexical_query or query, names))))
         lexical = self.store.lexical_search(analyzed.stems, analyzed.words, n, p.word_weight)
-        fused = fuse(dense, lexical, p)
-
-        # Re-rank the head of the list by the best single sentence's coverage.
-        head = [cid for cid, _ in fused[: max(p.rerank_depth, k)]]
-        sentences = self.store.sentences(head)
         idf = self.store.idf(analyzed.stems)
         q_stems = set(analyzed.stems)
+        candidates = self.store.chunks(list(dict.fromkeys([c for c, _ in dense] + [c for c, _ in lexical])))
+        profiles = {cid: self._profile(c) for cid, c in candidates.items()}
+        other = {cid for cid, (lang, _) in profiles.items() if lang != asked_in}
+        weight = adaptive_dense_weight(p, self._lexical_coverage(lexical, q_stems, idf))
+        # When the question's language is a small minority of the candidates, its passages
+        # there are asides (an English abstract of an Arabic paper) that match the
+        # question's every word: weighed like the rest and down, never dropped.
+        minority = bool(candidates) and len(other) > (1 - p.minority_share) * len(candidates)
+        asides = set(candidates) - other if minority else set()
+        fused = fuse(dense, lexical, p, weight, other | asides, p.cross_lingual_dense_weight)
+        if names and p.name_weight:
+            spelled = self.store.analyzer.analyze(names)
+            found = _minmax(self.store.lexical_search(spelled.stems, spelled.words, n, p.word_weight))
+            fused = sorted(((cid, s + (p.name_weight * found.get(cid, 0.0) if cid in other else 0.0))
+                            for cid, s in fused), key=lambda kv: kv[1], reverse=True)
+
+        # Re-rank the head of the list by the best single sentence's coverage (in any
+        # language: the lexical query may hold the Arabic spelling of a Latin name).
+        head = [cid for cid, _ in fused[: max(p.rerank_depth, k)]]
+        sentences = self.store.sentences(head)
         if p.coverage_weight and q_stems:
             # = max(coverage(q_stems, s.stems, idf)), with the question's weights summed once
-            weight = {t: idf.get(t, 1.0) for t in q_stems}
-            total = sum(idf.get(t, 1.0) for t in q_stems)
-            best = {cid: (max((sum(weight[t] for t in q_stems & s.stems) for s in sentences[cid]),
+            weight_of = {t: idf.get(t, 1.0) for t in q_stems}
+            total = sum(weight_of.values())
+            best = {cid: (max((sum(weight_of[t] for t in q_stems & s.stems) for s in sentences[cid]),
                               default=0.0) / total if total else 0.0)
-                    for cid in head}
+                    for cid in head if cid not in asides}
             bonus = _minmax(list(best.items()))
             fused = sorted(
                 ((cid, s + p.coverage_weight * bonus.get(cid, 0.0)) for cid, s in fused),
                 key=lambda kv: kv[1], reverse=True,
             )
+        if asides:
+            fused = sorted(((cid, s * p.minority_factor if cid in asides else s) for cid, s in fused),
+                           key=lambda kv: kv[1], reverse=True)
+        if p.reference_penalty:
+            # Reference lists and source lines name where something is said; they rarely
+            # say it, yet share the question's names and (in their language) its words.
+            fused = sorted(((cid, s * (1 - p.reference_penalty * profiles.get(cid, ("", 0.0))[1]))
+                            for cid, s in fused), key=lambda kv: kv[1], reverse=True)
         chunks = self.store.chunks([cid for cid, _ in fused[:n]])
         ranked = [(chunks[cid], s) for cid, s in fused if cid in chunks]
-        if cross_lingual:
-            # The question's own language in the corpus is reference lists and
-            # asides; dense similarity overrates it, and it cannot answer.
-            asked_in = guess_language(query)
-            ranked = [(c, s) for c, s in ranked if guess_language(c.text) != asked_in] or ranked
         passages, kept = deduplicate(ranked, k)
         sentences.update(self.store.sentences([c.id for c in kept if c.id not in sentences]))
         # A chunk missing from the dense list scored at most the list's last cosine.
@@ -98,21 +121,68 @@ class HybridRetriever:
             query_stems=analyzed.stems, idf=idf,
         )
 
+    def _profile(self, chunk: StoredChunk) -> tuple[str, float]:
+        """A passage's own language and the share of its lines that are references
+        (memoized per chunk; the index is read-only)."""
+        got = self._profiles.get(chunk.id)
+        if got is None:
+            if len(self._profiles) > 100_000:
+                self._profiles.clear()
+            got = self._profiles[chunk.id] = (guess_language(chunk.text), reference_share(chunk.text))
+        return got
+
+    def _lexical_coverage(self, lexical: list[tuple[int, float]], q_stems: set[str],
+                          idf: dict[str, float]) -> float:
+        """How much of the question the keyword side found: the IDF-weighted share of the
+        question's stems held by the best of its top passages, in [0, 1]."""
+        top = [cid for cid, _ in lexical[: self.params.lexical_coverage_depth]]
+        if not top or not q_stems:
+            return 0.0
+        sentences = self.store.sentences(top)
+        return max(coverage(q_stems, frozenset().union(*(s.stems for s in sentences[c])), idf)
+                   for c in top)
+
+
+_URL = re.compile(r"(?:https?://|www\.|file:///)\S+")
+_ENTRY = re.compile(r"^\s*[-–]?\s*\[?[0-9\u0660-\u0669]{1,3}\s*[\]\-–.)]")  # "- 3- ...", "١٢- ...", "[4] ..."
+
+
+def reference_share(text: str) -> float:
+    """Share of a passage's lines that are bibliography entries or links, in [0, 1]."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return 0.0
+    return sum(1 for ln in lines if _URL.search(ln) or _ENTRY.match(ln)) / len(lines)
+
+
+def adaptive_dense_weight(params: RetrievalParams, lexical_coverage: float) -> float:
+    """The dense side's weight for a question: `dense_weight` when the keyword side found
+    the whole question, rising by up to `adaptive_dense_boost` as it finds less of it
+    (paraphrases share few words with their answer)."""
+    return min(1.0, params.dense_weight + params.adaptive_dense_boost * (1.0 - lexical_coverage))
+
 
 def fuse(
-    dense: list[tuple[int, float]], lexical: list[tuple[int, float]], params: RetrievalParams
+    dense: list[tuple[int, float]], lexical: list[tuple[int, float]], params: RetrievalParams,
+    dense_weight: float | None = None, other_language: set[int] | None = None,
+    other_language_weight: float = 0.9,
 ) -> list[tuple[int, float]]:
-    """One ranking from two. Scores are in [0, 1] for convex fusion."""
+    """One ranking from two. Convex fusion of min-max scaled scores, the dense side
+    weighted `dense_weight` (default params.dense_weight), or `other_language_weight`
+    for the passages in `other_language` (another language than the question's)."""
     scores: dict[int, float] = {}
     if params.fusion == "rrf":
         for ranking in (dense, lexical):
             for rank, (cid, _) in enumerate(ranking):
                 scores[cid] = scores.get(cid, 0.0) + 1.0 / (params.rrf_k + rank + 1)
     else:
-        w = params.dense_weight
+        w_same = params.dense_weight if dense_weight is None else dense_weight
+        other = other_language or set()
         for cid, s in _minmax(dense).items():
+            w = other_language_weight if cid in other else w_same
             scores[cid] = scores.get(cid, 0.0) + w * s
         for cid, s in _minmax(lexical).items():
+            w = other_language_weight if cid in other else w_same
             scores[cid] = scores.get(cid, 0.0) + (1 - w) * s
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
 

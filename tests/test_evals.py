@@ -187,6 +187,41 @@ def test_answer_metrics_hand_computed():
     assert answer_metrics([QuestionRecord("x", "q")])["quote_contains_gold"] is None
 
 
+def test_category_figures_hand_computed():
+    from evals.metrics import summarize
+    from evals.report import category_table
+
+    recs = [
+        QuestionRecord("e1", "q", category="english", rank=1, abstained=False, quote_has_answer=True),
+        QuestionRecord("e2", "q", category="english", rank=4, abstained=False, quote_has_answer=False),
+        QuestionRecord("e3", "q", category="english", rank=None, abstained=True, quote_has_answer=False),
+        QuestionRecord("n1", "q", category="near-miss", answerable=False, abstained=True),
+        QuestionRecord("n2", "q", category="near-miss", answerable=False, abstained=False),
+        QuestionRecord("n3", "q", category="near-miss", answerable=False, abstained=True),
+    ]
+    cats = summarize(recs)["categories"]
+    assert set(cats) == {"english", "near-miss"}
+    assert cats["english"]["hit@1"] == pytest.approx(1 / 3, abs=1e-4)
+    assert cats["english"]["hit@5"] == pytest.approx(2 / 3, abs=1e-4)
+    assert cats["english"]["quote_contains_gold"] == pytest.approx(1 / 3, abs=1e-4)
+    assert cats["english"]["abstention_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert cats["near-miss"]["hit@1"] is None and cats["near-miss"]["answerable"] == 0
+    assert cats["near-miss"]["abstention_rate"] == pytest.approx(2 / 3, abs=1e-4)
+    table = "\n".join(category_table({"isnad": {"label": "Isnad", "summary": {"categories": cats}}}))
+    assert "| Isnad | near-miss | 3 | — | — | — | 0.667 |" in table
+    # Questions without categories (the benchmarks) get no breakdown.
+    assert "categories" not in summarize([QuestionRecord("x", "q", rank=1)])
+
+
+def test_corpus_questions_have_categories():
+    qs = load_corpus_questions()
+    counts = {}
+    for q in qs:
+        counts[q.category] = counts.get(q.category, 0) + 1
+        assert (q.category in ("near-miss", "off-corpus")) == (not q.answerable), q.id
+    assert counts["near-miss"] >= 15 and counts["paraphrase"] >= 20 and counts["english"] >= 20
+
+
 def test_followups_are_asked_in_a_conversation_after_their_first_turn():
     from qa.chat import Conversation
     from qa.types import Answer, Passage

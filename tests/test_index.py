@@ -28,7 +28,9 @@ from index.manifest import (
 from index.store import FAISS_NAME, SQLITE_NAME, IndexStore, index_root, live_generation
 from tests.conftest import FakeEmbedder
 
-PARAMS = IndexParams(chunking=ChunkingParams(target_chars=200, overlap_chars=40, max_sentence_chars=300))
+# Sentence vectors off: these tests count the passages the embedder is asked for.
+PARAMS = IndexParams(chunking=ChunkingParams(target_chars=200, overlap_chars=40, max_sentence_chars=300),
+                     sentence_vectors=False)
 
 
 def _sentences(topic: str, n: int) -> str:

@@ -13,7 +13,8 @@ Checks:
     answer is a substring of evidence
   * unanswerable items: doc_id/evidence/answer are null, answerable is false
   * "follows" (second turn of a follow-up pair) points to an earlier id
-  * per-kind minima, digit-direction minima, per-document coverage
+  * categories (near-miss/off-corpus only for unanswerable items), per-kind and
+    per-category minima, digit-direction minima, per-document coverage
 
 Prints counts per kind and per document; exits 1 on any problem.
 """
@@ -27,8 +28,14 @@ HERE = Path(__file__).resolve().parent
 DOCS_DIR = (HERE / ".." / ".." / "corpus" / "documents").resolve()
 DEFAULT_QUESTIONS = HERE / "corpus.jsonl"
 
-REQUIRED = ("id", "question", "doc_id", "evidence", "answer", "answerable", "kind", "lang")
+REQUIRED = ("id", "question", "doc_id", "evidence", "answer", "answerable", "kind", "lang", "category")
 KINDS = {"factoid", "digits", "spelling", "paraphrase", "english", "unanswerable", "followup"}
+# The category a report breaks figures down by (`isnad eval`); near-miss: an entity the
+# documents name, a fact they do not state; off-corpus: a world fact outside the documents.
+CATEGORIES = {"factoid", "numbers", "colloquial", "paraphrase", "english", "followup",
+              "near-miss", "off-corpus"}
+UNANSWERABLE_CATEGORIES = {"near-miss", "off-corpus"}
+MIN_CATEGORY = {"near-miss": 15, "off-corpus": 5, "paraphrase": 20, "english": 20}
 LANGS = {"ar", "en"}
 
 MIN_TOTAL = 90
@@ -79,6 +86,7 @@ def main(argv):
 
     seen = {}
     kind_counts = collections.Counter()
+    category_counts = collections.Counter()
     doc_counts = collections.Counter()
     w2i = i2w = 0
     followup_pairs = 0
@@ -103,6 +111,12 @@ def main(argv):
             err(where, "empty question")
         if kind not in KINDS:
             err(where, f"bad kind {kind!r}")
+        category = r["category"]
+        if category not in CATEGORIES:
+            err(where, f"bad category {category!r}")
+        elif (category in UNANSWERABLE_CATEGORIES) != (answerable is False):
+            err(where, f"category {category} does not fit answerable={answerable}")
+        category_counts[category] += 1
         if lang not in LANGS:
             err(where, f"bad lang {lang!r}")
         if not isinstance(answerable, bool):
@@ -161,6 +175,9 @@ def main(argv):
         have = followup_pairs if k == "followup" else kind_counts[k]
         if have < m:
             err("kinds", f"{k}: {have} < {m}")
+    for c, m in MIN_CATEGORY.items():
+        if category_counts[c] < m:
+            err("categories", f"{c}: {category_counts[c]} < {m}")
     if w2i < MIN_DIGITS_WESTERN_Q_INDIC_DOC:
         err("digits", f"western-in-question/indic-in-doc: {w2i} < {MIN_DIGITS_WESTERN_Q_INDIC_DOC}")
     if i2w < MIN_DIGITS_INDIC_Q_WESTERN_DOC:
@@ -176,6 +193,9 @@ def main(argv):
         print(f"  {k:13s} {kind_counts[k]}")
     print(f"  digits direction: western-q/indic-doc={w2i}  indic-q/western-doc={i2w}")
     print(f"  follow-up pairs (second turns with 'follows'): {followup_pairs}")
+    print("per category:")
+    for c in sorted(category_counts):
+        print(f"  {c:13s} {category_counts[c]}")
     print("per doc:")
     for d in sorted(doc_counts, key=lambda x: (x == "(none)", x)):
         print(f"  {d:55s} {doc_counts[d]}")

@@ -1,0 +1,111 @@
+"""Latin-script names in a question matched to their Arabic spelling in the corpus
+(Samarkand -> سمرقند, Birlik -> بيرليك), so that the keyword side can find them.
+
+The table is built from the corpus itself: every word of the lexical index is
+romanized with `anyascii` (a maintained Unicode-to-ASCII transliteration library)
+and reduced to a consonant skeleton; a Latin word of the question is reduced the
+same way and matched against those skeletons (exactly, or within one edit for
+longer names, since spellings differ: Tashkent / طشقند, Azerbaijan / أذربيجان).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+
+from anyascii import anyascii
+
+# Sounds that scripts write differently are one class: q/k/c/g (Samarkand, سمرقند),
+# and the digraphs the romanizations use.
+_DIGRAPHS = [("kh", "x"), ("sh", "S"), ("ch", "S"), ("gh", "k"), ("th", "t"), ("dh", "d"), ("zh", "j"), ("ph", "f")]
+_CLASSES = str.maketrans({"q": "k", "c": "k", "g": "k", "v": "f", "p": "b", "x": "x"})
+_DROP = re.compile(r"[aeiouyw'`h\W\d_]+")
+_LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z'-]{3,}\b")
+# Capitalized words that are not names (question words, sentence starts).
+_NOT_NAMES = {
+    "what", "when", "where", "which", "who", "whom", "whose", "why", "how", "does", "did",
+    "the", "this", "that", "these", "those", "there", "with", "from", "into", "about", "were",
+    "was", "have", "has", "had", "will", "would", "could", "should", "according", "name",
+    "list", "tell", "give", "describe", "explain", "between", "after", "before", "during",
+}
+MIN_SKELETON = 3  # shorter skeletons match too many unrelated words
+MAX_SPELLINGS = 4  # Arabic spellings kept per Latin name
+FUZZY_FROM = 5  # skeletons this long match within one edit
+
+
+def skeleton(word: str) -> str:
+    """The consonant skeleton of a word of any script, e.g. Samarkand -> smrknd."""
+    s = anyascii(word).lower()
+    for digraph, single in _DIGRAPHS:
+        s = s.replace(digraph, single)
+    s = s.translate(_CLASSES)
+    s = _DROP.sub("", s)
+    return re.sub(r"(.)\1+", r"\1", s)  # doubled letters (shadda, "ss") count once
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    if len(a) > len(b):
+        a, b = b, a
+    return any(a == b[:i] + b[i + 1 :] for i in range(len(b)))
+
+
+def _deletions(s: str) -> set[str]:
+    return {s[:i] + s[i + 1 :] for i in range(len(s))}
+
+
+def latin_names(question: str) -> list[str]:
+    """Latin-script words of the question that may be names (not question words)."""
+    return list(dict.fromkeys(w for w in _LATIN_WORD.findall(question)
+                              if w[0].isupper() and w.lower() not in _NOT_NAMES))
+
+
+class NameMatcher:
+    """Arabic spellings of Latin names, from the vocabulary of one index (built on first use)."""
+
+    def __init__(self, vocabulary: Callable[[], Iterable[tuple[str, int]]]) -> None:
+        """`vocabulary`: called once, on first use: (word, document count) pairs."""
+        self._vocabulary = vocabulary
+        self._by_skeleton: dict[str, list[tuple[int, str]]] | None = None
+        self._deletions: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def _tables(self) -> tuple[dict[str, list[tuple[int, str]]], dict[str, set[str]]]:
+        """(skeleton -> [(count, word)], one-deletion variant -> skeletons) of the vocabulary."""
+        with self._lock:
+            if self._by_skeleton is None:
+                table: dict[str, list[tuple[int, str]]] = {}
+                for word, count in self._vocabulary():
+                    if any("\u0600" <= ch <= "\u06ff" for ch in word):
+                        sk = skeleton(word)
+                        if len(sk) >= MIN_SKELETON:
+                            table.setdefault(sk, []).append((count, word))
+                deletions: dict[str, set[str]] = {}
+                for sk in table:
+                    if len(sk) >= FUZZY_FROM - 1:
+                        for variant in _deletions(sk) | {sk}:
+                            deletions.setdefault(variant, set()).add(sk)
+                self._by_skeleton, self._deletions = table, deletions
+            return self._by_skeleton, self._deletions
+
+    def arabic_spellings(self, name: str) -> list[str]:
+        """Corpus words that spell `name` in Arabic script, most frequent first."""
+        sk = skeleton(name)
+        if len(sk) < MIN_SKELETON:
+            return []
+        table, deletions = self._tables()
+        keys = {sk}
+        if len(sk) >= FUZZY_FROM:  # longer names: one edit apart still matches (Tashkent / طشقند)
+            near = set().union(*(deletions.get(v, set()) for v in _deletions(sk) | {sk}))
+            keys |= {k for k in near if _within_one_edit(sk, k)}
+        found = sorted((cw for k in keys for cw in table.get(k, [])), reverse=True)
+        return list(dict.fromkeys(w for _, w in found))[:MAX_SPELLINGS]
+
+    def expand(self, question: str) -> str:
+        """The Arabic spellings of the question's Latin names, space-separated ("" if none)."""
+        return " ".join(w for name in latin_names(question) for w in self.arabic_spellings(name))
