@@ -13,6 +13,7 @@ from index.builder import BuildReport, build_index
 from index.embedders import Embedder, embedder_spec_of, make_embedder
 from index.manifest import IndexMissingError
 from index.store import IndexStore, StoredDocument, live_generation
+from qa.answerability import features, load_model
 from qa.answerer import ExtractiveAnswerer
 from qa.retriever import HybridRetriever
 from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
@@ -63,10 +64,14 @@ def is_arabic(text: str) -> bool:
 
 
 def answer_confidence(composed) -> float:
-    """How sure Isnad is that the cited sentence answers the question, in [0, 1]:
-    the sentence's coverage of the question's keywords and its passage's similarity."""
+    """How sure Isnad is that the cited sentence answers the question, in [0, 1]: the
+    answerability model (qa.answerability) on the quote's evidence; for a question in
+    another language than the corpus (no keywords to compare), the sentence's
+    similarity and its passage's."""
     if composed is None:
         return 0.0
+    if composed.evidence is not None:
+        return load_model().probability(features(composed.evidence))
     dense = min(1.0, max(0.0, (composed.dense - 0.75) / 0.15))
     return 0.5 * composed.coverage + 0.5 * dense
 
@@ -92,7 +97,11 @@ class Isnad:
     def _attach(self, store: IndexStore) -> None:
         self.store = store
         self.retriever = HybridRetriever(store, self.embedder, self.settings.retrieval)
-        self.answerer = ExtractiveAnswerer(self.settings.answer)
+        analyzer = store.analyzer
+        dates = {d.doc_id: d.date for d in store.documents()}
+        self.answerer = ExtractiveAnswerer(
+            self.settings.answer, stem=lambda w: next(iter(analyzer.analyze(w).stems), None),
+            doc_date=dates.get)
         self.corpus_language = _majority_language(store)
 
     @classmethod
@@ -208,7 +217,10 @@ class Isnad:
         )
         confidence = answer_confidence(composed)
         prm = self.settings.answer
-        threshold = prm.abstain_below_cross_lingual if cross else prm.abstain_below
+        if cross or composed is None or composed.evidence is None:
+            threshold = prm.abstain_below_cross_lingual
+        else:
+            threshold = prm.abstain_below if prm.abstain_below is not None else load_model().threshold
         abstain = composed is None or confidence < threshold
         if abstain:
             text, citations = (ABSTAIN_AR if is_arabic(q) else ABSTAIN_EN), []
