@@ -220,19 +220,20 @@ def write_corpus(paragraphs: list[Paragraph], directory: Path, source: str = "")
     return directory
 
 
-def hold_out_alternate(bench: BenchmarkCorpus, name: str) -> BenchmarkCorpus:
+def hold_out_alternate(bench: BenchmarkCorpus, name: str, parity: int = 1) -> BenchmarkCorpus:
     """The benchmark with every second paragraph of each article held out of the corpus.
 
     Questions on a held-out paragraph become near-misses: the index still holds the
     article's other paragraphs (same names, same topic), but not the answer, so the
-    right reply is to abstain. Questions on kept paragraphs stay answerable."""
+    right reply is to abstain. Questions on kept paragraphs stay answerable. `parity` 1
+    holds out the second, fourth ... paragraph; 0 the first, third ... (more training data)."""
     position: dict[str, int] = {}
     kept: list[Paragraph] = []
     held: set[str] = set()
     for p in bench.paragraphs:
         i = position.get(p.title, 0)
         position[p.title] = i + 1
-        if i % 2:
+        if i % 2 == parity:
             held.add(p.doc_id)
         else:
             kept.append(p)

@@ -55,8 +55,10 @@ def cache_root(home: Path, override: str | Path | None = None) -> Path:
 
 
 def make_suite(name: str, root: Path, bench_root: Path | None = None, arcd_corpus: str = "all",
-               questions_file: Path | None = None) -> Suite:
-    """Load a suite's questions and write its documents (benchmarks) under `root`."""
+               questions_file: Path | None = None, held_parity: int = 1) -> Suite:
+    """Load a suite's questions and write its documents (benchmarks) under `root`.
+    `held_parity` (held-out suites): 1 holds out the 2nd, 4th ... paragraph of each
+    article, 0 the 1st, 3rd ... (the training script uses both)."""
     root = Path(root)
     if name == "corpus":
         qs = load_corpus_questions(questions_file)
@@ -81,13 +83,14 @@ def make_suite(name: str, root: Path, bench_root: Path | None = None, arcd_corpu
             key = f"arcd-{split}-only"
             title = f"ARCD {split} questions over the {len(bench.paragraphs)} {split} paragraphs"
     elif name == "xquad-ar-heldout":
-        bench = benchmarks.hold_out_alternate(benchmarks.load_xquad_ar(bench_root), name)
-        key = name
+        bench = benchmarks.hold_out_alternate(benchmarks.load_xquad_ar(bench_root), name, held_parity)
+        key = name if held_parity == 1 else f"{name}-even"
         title = (f"XQuAD-ar, every second paragraph of each article held out "
                  f"({len(bench.paragraphs)} paragraphs indexed)")
     elif name == "arcd-train-heldout":
-        bench = benchmarks.hold_out_alternate(benchmarks.load_arcd("train", bench_root, corpus="split"), name)
-        key = name
+        bench = benchmarks.hold_out_alternate(benchmarks.load_arcd("train", bench_root, corpus="split"), name,
+                                              held_parity)
+        key = name if held_parity == 1 else f"{name}-even"
         title = (f"ARCD train, every second paragraph of each article held out "
                  f"({len(bench.paragraphs)} paragraphs indexed; for tuning)")
     else:
@@ -96,7 +99,7 @@ def make_suite(name: str, root: Path, bench_root: Path | None = None, arcd_corpu
     benchmarks.write_corpus(bench.paragraphs, home / "docs", bench.source)
     if key != "arcd" and key.startswith("arcd-"):
         _share_embedding_cache(home, root / "arcd")
-    elif key == "xquad-ar-heldout":
+    elif key.startswith("xquad-ar-heldout"):
         _share_embedding_cache(home, root / "xquad-ar")
     stats = {k: v for k, v in bench.stats.items() if k != "files"}
     stats["corpus"] = key

@@ -62,11 +62,16 @@ class Evidence:
     runner_up_score: float  # the best sentence from another passage (0 if none)
     passage_scores: tuple[float, ...]  # fused scores of the top passages
     agree: float  # share of the other top passages whose best sentence supports the same kind
+    quote_seq: tuple[str, ...] = ()  # the quote's stems in order (for phrase matches)
+    unseen: float = 0.0  # IDF-weighted share of the question's stems that no passage holds
+    top_stems: frozenset[str] = frozenset()  # stems of the top passages together
+    idf_ceiling: float = 1.0  # the IDF of a stem no passage holds
 
 
 FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "dense",
             "kind_wanted", "kind_found", "kind_missing", "who_found", "margin", "passage_gap",
-            "q_terms", "agree")
+            "q_terms", "agree", "phrase", "unseen", "coverage_x_dense",
+            "top_coverage", "missing_abs")
 
 
 def answer_kind(norm_question: str) -> str:
@@ -118,6 +123,7 @@ def features(ev: Evidence) -> np.ndarray:
         new = set(nquote.split()) - set(nq.split())
         who = min(1.0, len(new) / 8.0)
     ps = ev.passage_scores
+    cov = _idf_cov(q, ev.quote_stems, ev.idf)
     return np.array([
         _idf_cov(q, ev.quote_stems, ev.idf),
         _idf_cov(rare, ev.quote_stems, ev.idf),
@@ -132,7 +138,25 @@ def features(ev: Evidence) -> np.ndarray:
         (ps[0] - ps[1]) if len(ps) > 1 else (ps[0] if ps else 0.0),
         math.log1p(len(q)),
         ev.agree,
+        phrase_share(ev.q_stems, ev.quote_seq),
+        ev.unseen,
+        cov * ev.dense,
+        _idf_cov(q, ev.top_stems, ev.idf),
+        min(1.0, max(missing, default=0.0) / (ev.idf_ceiling or 1.0)),
     ], dtype=np.float64)
+
+
+def phrase_share(q_stems: list[str], seq: tuple[str, ...], gap: int = 3) -> float:
+    """Share of the question's adjacent stem pairs found near each other (within `gap`
+    words, either order) in the quote: the relation asked about, not just its names."""
+    pairs = [(a, b) for a, b in zip(q_stems, q_stems[1:]) if a != b]
+    if not pairs:
+        return 0.0
+    where: dict[str, list[int]] = {}
+    for i, t in enumerate(seq):
+        where.setdefault(t, []).append(i)
+    hits = sum(any(abs(i - j) <= gap for i in where.get(a, ()) for j in where.get(b, ())) for a, b in pairs)
+    return hits / len(pairs)
 
 
 @dataclass(frozen=True)
@@ -157,6 +181,20 @@ class AnswerabilityModel:
             raise ValueError(f"answerability model features {names} differ from the code's {FEATURES}")
         return cls(names, np.asarray(data["mean"], float), np.asarray(data["scale"], float),
                    np.asarray(data["coef"], float), float(data["intercept"]), float(data["threshold"]))
+
+
+# A short question whose keywords are, by IDF weight, mostly in no passage of the index
+# asks about something the documents never name («عدد سكان البرازيل» over Central Asia).
+# (Longer questions: benchmark questions often word things their paragraph words otherwise.)
+OFF_CORPUS_SHARE = 0.5
+OFF_CORPUS_MAX_TERMS = 4
+
+
+def answerability(ev: Evidence, model: "AnswerabilityModel | None" = None) -> float:
+    """P(the quote answers the question): 0 for an off-corpus question, else the model's."""
+    if ev.unseen >= OFF_CORPUS_SHARE and len(set(ev.q_stems)) <= OFF_CORPUS_MAX_TERMS:
+        return 0.0
+    return (model or load_model()).probability(features(ev))
 
 
 @lru_cache(maxsize=4)

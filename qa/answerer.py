@@ -9,6 +9,7 @@ answer rests on is handed on as `Evidence` for qa.answerability.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from qa.retriever import Retrieved, coverage
 from qa.settings import AnswerParams
 from qa.types import Citation, Passage
 
+_SAME_EVENT_COVERAGE = 0.4  # share of the relative-date sentence's coverage a dated one needs
 _RELATIVE_ONLY = 0.3  # kind bonus of a relative date («الشهر الماضي») for a "when" question
 
 
@@ -50,8 +52,10 @@ class ExtractiveAnswerer:
     to say what a relative date («الشهر الماضي») is relative to."""
 
     def __init__(self, params: AnswerParams, stem: Callable[[str], str | None] | None = None,
-                 doc_date: Callable[[str], str | None] | None = None) -> None:
+                 doc_date: Callable[[str], str | None] | None = None, n_chunks: int = 0) -> None:
         self.params = params
+        # A stem in no passage has the highest IDF the index can give (see IndexStore.idf).
+        self.unseen_idf = math.log(1 + (n_chunks + 0.5) / 0.5) - 1e-6 if n_chunks else math.inf
         self.stem = stem or (lambda _w: None)
         self.doc_date = doc_date or (lambda _d: None)
 
@@ -107,9 +111,11 @@ class ExtractiveAnswerer:
         if not ranked:
             return None
         best = ranked[0]
-        text = doc_text(best.passage.doc_id)
         nq = normalize(question)
         wants = answer_kind(nq)
+        if wants == "date":
+            best = _prefer_absolute_date(best, ranked, nq)
+        text = doc_text(best.passage.doc_id)
         span = self._quote_span(best, ranked, text)
         if span.end - span.start > self.params.max_quote_chars:
             span = best_window(text, best.span, set(got.query_stems), got.idf, self.stem,
@@ -121,7 +127,7 @@ class ExtractiveAnswerer:
                             round(best.score, 4), p.section)
         answer = f"{as_prose(quote)} [1]"
         if wants == "date":
-            answer += self._relative_date_note(quote, p.doc_id, nq)
+            answer += self._relative_date_note(got_text(best), p.doc_id, nq)
         evidence = None if embed is not None else self._evidence(question, quote, best, ranked, got, wants, nq)
         return Composed(answer, [citation], best.coverage, got.dense.get(p.chunk_id, 0.0), evidence)
 
@@ -137,7 +143,12 @@ class ExtractiveAnswerer:
         return f" (تاريخ نسبي، بالنسبة إلى تاريخ الوثيقة: {date})"
 
     def _evidence(self, question, quote, best, ranked, got, wants, nq) -> Evidence:
-        quote_stems = frozenset(s for w in quote.split() if (s := self.stem(w)))
+        seq = tuple(s for w in quote.split() if (s := self.stem(w)))
+        quote_stems = frozenset(seq)
+        q_unique = set(got.query_stems)
+        total = sum(got.idf.get(t, 1.0) for t in q_unique)
+        unseen = (sum(w for t in q_unique if (w := got.idf.get(t, 1.0)) >= self.unseen_idf) / total
+                  if total else 0.0)
         passage_stems = frozenset().union(*(s.stems for s in got.sentences.get(best.passage.chunk_id, [])))
         others = [s for s in ranked if s.passage.chunk_id != best.passage.chunk_id]
         best_other: dict[str, ScoredSentence] = {}
@@ -154,6 +165,10 @@ class ExtractiveAnswerer:
             dense=got.dense.get(best.passage.chunk_id, 0.0), sentence_score=best.score,
             runner_up_score=others[0].score if others else 0.0,
             passage_scores=tuple(p.score for p in got.passages[:3]), agree=agree,
+            quote_seq=seq, unseen=unseen,
+            top_stems=frozenset().union(*(s.stems for p in got.passages[: self.params.passages_considered]
+                                          for s in got.sentences.get(p.chunk_id, []))),
+            idf_ceiling=self.unseen_idf if math.isfinite(self.unseen_idf) else max(got.idf.values(), default=1.0),
         )
 
     def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence], text: str) -> Span:
@@ -188,6 +203,19 @@ def as_prose(quote: str) -> str:
     """The quote as answer text: one line, and a document's own footnote marks
     like [4] written (4) so that every [n] in an answer is a citation."""
     return _MARKER.sub(r"(\1)", " ".join(quote.split()))
+
+
+def _prefer_absolute_date(best: ScoredSentence, ranked: list[ScoredSentence], nq: str) -> ScoredSentence:
+    """For a "when" question, a sentence with only a relative date («الشهر الماضي») gives
+    way to one that states the date, from any passage considered, when it covers the
+    question about as well (the same event, dated)."""
+    norm = normalize(got_text(best))
+    if not RELATIVE_DATE.search(norm) or holds_kind("date", norm, nq):
+        return best
+    for s in ranked[1:]:
+        if s.coverage >= _SAME_EVENT_COVERAGE * best.coverage and holds_kind("date", normalize(got_text(s)), nq):
+            return s
+    return best
 
 
 def _kind_bonus(wants: str, norm_sentence: str, norm_question: str = "") -> float:

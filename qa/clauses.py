@@ -32,6 +32,7 @@ _BIB_HEADING = re.compile(
 _BYLINE = re.compile(r"^\W*(اعداد|اعدد|بقلم|كتبه|كتب|تاليف|الكاتب|الباحث|by|written by|author)\b")
 _AUTHOR_Q = re.compile(r"(كتب|كاتب|اعد|اعداد|مؤلف|مولف|الف|تاليف|بقلم|wrote|author|written|prepared)")
 _HEADING_MAX_WORDS = 10
+_TITLE_MAX_WORDS = 8
 _LOOKBACK_CHARS = 8000  # how far back to look for the heading of a bibliography section
 
 RELATIVE_DATE = re.compile(
@@ -62,6 +63,13 @@ def _is_heading(line: str) -> bool:
     words = stripped.split()
     return stripped.endswith(":") and len(words) <= _HEADING_MAX_WORDS or (
         len(words) <= 5 and not stripped.endswith((".", "؟", "?", "!", "،", ",")))
+
+
+def _is_title(line: str) -> bool:
+    """A line of a few words with no closing punctuation: a heading or a caption."""
+    stripped = line.strip()
+    return len(stripped.split()) <= _TITLE_MAX_WORDS and not stripped.endswith(
+        (".", "؟", "?", "!", "]", ")", "»", '"', "”"))
 
 
 def in_bibliography(text: str, pos: int) -> bool:
@@ -97,6 +105,8 @@ def quotable(text: str, span: Span, author_question: bool = False) -> bool:
     if _LABEL_LINE.match(norm_line) or _ENTRY.match(norm_line):
         return False
     if line.strip().endswith(":") and len(line.split()) <= _HEADING_MAX_WORDS:
+        return False
+    if sentence.strip() == line.strip() and _is_title(line):
         return False
     # A source line whose link sits on the next (non-blank) line.
     nxt = _next_line(text, line_end)

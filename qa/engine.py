@@ -13,7 +13,7 @@ from index.builder import BuildReport, build_index
 from index.embedders import Embedder, embedder_spec_of, make_embedder
 from index.manifest import IndexMissingError
 from index.store import IndexStore, StoredDocument, live_generation
-from qa.answerability import features, load_model
+from qa.answerability import answerability, load_model
 from qa.answerer import ExtractiveAnswerer
 from qa.retriever import HybridRetriever
 from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
@@ -71,7 +71,7 @@ def answer_confidence(composed) -> float:
     if composed is None:
         return 0.0
     if composed.evidence is not None:
-        return load_model().probability(features(composed.evidence))
+        return answerability(composed.evidence)
     dense = min(1.0, max(0.0, (composed.dense - 0.75) / 0.15))
     return 0.5 * composed.coverage + 0.5 * dense
 
@@ -101,7 +101,7 @@ class Isnad:
         dates = {d.doc_id: d.date for d in store.documents()}
         self.answerer = ExtractiveAnswerer(
             self.settings.answer, stem=lambda w: next(iter(analyzer.analyze(w).stems), None),
-            doc_date=dates.get)
+            doc_date=dates.get, n_chunks=store.manifest.n_chunks)
         self.corpus_language = _majority_language(store)
 
     @classmethod
