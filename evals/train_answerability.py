@@ -1,7 +1,7 @@
 """Train the answerability model (qa/answerability.json) on a held-out near-miss suite.
 
     python -m evals.train_answerability [--suite arcd-train-heldout] [--out qa/answerability.json]
-                                        [--max-refused 0.03] [--home DIR] [--limit N]
+                                        [--max-refused 0.015] [--home DIR] [--limit N]
                                         [--features FILE]
 
 The suite's questions are asked through the real engine (retrieval + answerer); the
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m evals.train_answerability", description=__doc__.split("\n")[0])
     p.add_argument("--suite", default=DEFAULT_SUITE)
     p.add_argument("--out", type=Path, default=MODEL_FILE)
-    p.add_argument("--max-refused", type=float, default=0.03)
+    p.add_argument("--max-refused", type=float, default=0.015)
     p.add_argument("--home", type=Path)
     p.add_argument("--limit", type=int)
     p.add_argument("--features", type=Path, help="cache of the collected features (JSON): reused when present")
