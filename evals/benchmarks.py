@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from corpus.normalize import find_normalized, normalize
@@ -218,3 +218,33 @@ def write_corpus(paragraphs: list[Paragraph], directory: Path, source: str = "")
     if not cat.exists() or cat.read_text(encoding="utf-8") != text:
         cat.write_text(text, encoding="utf-8")
     return directory
+
+
+def hold_out_alternate(bench: BenchmarkCorpus, name: str, parity: int = 1) -> BenchmarkCorpus:
+    """The benchmark with every second paragraph of each article held out of the corpus.
+
+    Questions on a held-out paragraph become near-misses: the index still holds the
+    article's other paragraphs (same names, same topic), but not the answer, so the
+    right reply is to abstain. Questions on kept paragraphs stay answerable. `parity` 1
+    holds out the second, fourth ... paragraph; 0 the first, third ... (more training data)."""
+    position: dict[str, int] = {}
+    kept: list[Paragraph] = []
+    held: set[str] = set()
+    for p in bench.paragraphs:
+        i = position.get(p.title, 0)
+        position[p.title] = i + 1
+        if i % 2 == parity:
+            held.add(p.doc_id)
+        else:
+            kept.append(p)
+    questions = []
+    for q in bench.questions:
+        if q.gold_docs and q.gold_docs[0] in held:
+            questions.append(replace(q, answerable=False, gold_docs=(), kind="near-miss",
+                                     meta=q.meta | {"held_out_doc": q.gold_docs[0]}))
+        else:
+            questions.append(replace(q, kind="answerable"))
+    stats = dict(bench.stats, paragraphs=len(kept), held_out_paragraphs=len(held),
+                 near_misses=sum(not q.answerable for q in questions),
+                 answerable=sum(q.answerable for q in questions))
+    return BenchmarkCorpus(name, bench.source, kept, questions, stats)

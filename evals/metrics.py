@@ -152,6 +152,13 @@ def answer_metrics(records: list[QuestionRecord]) -> dict:
     out["false_abstentions"] = sum(r.answerable for r in abst)  # answerable questions refused
     out["abstention_precision"] = round(tp / len(abst), 4) if abst and unans else None
     out["abstention_recall"] = round(tp / len(unans), 4) if unans else None
+    # Shares for the held-out near-miss suites: answerable questions refused, and the
+    # quote-contains-gold rate of the answerable questions that were answered.
+    out["answerable_refused"] = (round(out["false_abstentions"] / len(answerable), 4)
+                                 if answerable else None)
+    answered = [r for r in answerable if not r.abstained]
+    out["quote_contains_gold_answered"] = (round(sum(bool(r.quote_has_answer) for r in answered)
+                                                 / len(answered), 4) if answered else None)
     return out
 
 

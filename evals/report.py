@@ -27,11 +27,12 @@ COLUMNS = [
     ("mrr@10", "MRR@10", "f"), ("ndcg@10", "nDCG@10", "f"),
     ("quote_contains_gold", "quote⊇gold", "f"), ("citation_exact", "cit. exact", "f"),
     ("abstention_precision", "abst. P", "f"), ("abstention_recall", "abst. R", "f"),
+    ("answerable_refused", "refused", "f"), ("quote_contains_gold_answered", "q⊇g answ.", "f"),
     ("latency_p50_ms", "p50 ms", "ms"), ("latency_p95_ms", "p95 ms", "ms"),
 ]
 AHEAD_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 COMPARE_METRICS = [c[0] for c in COLUMNS]
-HIGHER_IS_BETTER = {c[0]: c[2] != "ms" for c in COLUMNS}
+HIGHER_IS_BETTER = {c[0]: c[2] != "ms" and c[0] != "answerable_refused" for c in COLUMNS}
 
 
 # -- configuration -------------------------------------------------------------------------

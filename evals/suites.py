@@ -9,6 +9,10 @@ embedding cache instead of embedding again:
     <cache>/xquad-ar/index/, cache/   its index and embedding cache
     <cache>/arcd/...         the 460 unique ARCD paragraphs (train + test), shared by
                              the arcd-test and arcd-train suites
+    <cache>/xquad-ar-heldout/, <cache>/arcd-train-heldout/
+                             every second paragraph of each article held out: questions
+                             on held-out paragraphs are near-misses (should abstain);
+                             embedding caches shared with xquad-ar / arcd
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from corpus.loaders import SHIPPED_DOCUMENTS
 from evals import benchmarks
 from evals.questions import EvalQuestion, load_corpus_questions
 
-SUITES = ("corpus", "xquad-ar", "arcd-test", "arcd-train")
+SUITES = ("corpus", "xquad-ar", "arcd-test", "arcd-train", "xquad-ar-heldout", "arcd-train-heldout")
 DEFAULT_SUITES = ("corpus", "xquad-ar", "arcd-test")  # what `--suite all` runs (train is for tuning)
 
 
@@ -51,8 +55,10 @@ def cache_root(home: Path, override: str | Path | None = None) -> Path:
 
 
 def make_suite(name: str, root: Path, bench_root: Path | None = None, arcd_corpus: str = "all",
-               questions_file: Path | None = None) -> Suite:
-    """Load a suite's questions and write its documents (benchmarks) under `root`."""
+               questions_file: Path | None = None, held_parity: int = 1) -> Suite:
+    """Load a suite's questions and write its documents (benchmarks) under `root`.
+    `held_parity` (held-out suites): 1 holds out the 2nd, 4th ... paragraph of each
+    article, 0 the 1st, 3rd ... (the training script uses both)."""
     root = Path(root)
     if name == "corpus":
         qs = load_corpus_questions(questions_file)
@@ -76,12 +82,25 @@ def make_suite(name: str, root: Path, bench_root: Path | None = None, arcd_corpu
         else:
             key = f"arcd-{split}-only"
             title = f"ARCD {split} questions over the {len(bench.paragraphs)} {split} paragraphs"
+    elif name == "xquad-ar-heldout":
+        bench = benchmarks.hold_out_alternate(benchmarks.load_xquad_ar(bench_root), name, held_parity)
+        key = name if held_parity == 1 else f"{name}-even"
+        title = (f"XQuAD-ar, every second paragraph of each article held out "
+                 f"({len(bench.paragraphs)} paragraphs indexed)")
+    elif name == "arcd-train-heldout":
+        bench = benchmarks.hold_out_alternate(benchmarks.load_arcd("train", bench_root, corpus="split"), name,
+                                              held_parity)
+        key = name if held_parity == 1 else f"{name}-even"
+        title = (f"ARCD train, every second paragraph of each article held out "
+                 f"({len(bench.paragraphs)} paragraphs indexed; for tuning)")
     else:
         raise ValueError(f"unknown suite {name!r}: choose from {', '.join(SUITES)} or all")
     home = root / key
     benchmarks.write_corpus(bench.paragraphs, home / "docs", bench.source)
     if key != "arcd" and key.startswith("arcd-"):
         _share_embedding_cache(home, root / "arcd")
+    elif key.startswith("xquad-ar-heldout"):
+        _share_embedding_cache(home, root / "xquad-ar")
     stats = {k: v for k, v in bench.stats.items() if k != "files"}
     stats["corpus"] = key
     return Suite(name=name, title=title, docs_dir=home / "docs", home=home, questions=bench.questions,

@@ -27,13 +27,28 @@ ARABIC_STOPWORDS = frozenset(
     يا لكن بل سوف مما عما فيما كلما بينما حيث هناك هنا تم يتم التي وذلك وهذا وهذه
     """.split()
 )
+# Colloquial (dialect) function words: question words, relatives, "want", demonstratives.
+# They carry no topic, so they must not count as a question's keywords.
+DIALECT_STOPWORDS = frozenset(
+    """
+    شو وش ايش اش شنو شنهو ايه مين منو امتي ايمتي امته ليش ليه علاش وين فين منين ازاي
+    شلون كيفاش قديش كام اللي الي اللى عايز عايزه عاوز عاوزه بدي بده بدها بدك بدنا
+    ده دي دا دول هاد هادا هادي هيدا هيدي هيك كده كدا مش مو موش يعني بس عشان علشان
+    لسه هسه هلا ابغي ابي ودي تبي يبي
+    """.split()
+)
 ENGLISH_STOPWORDS = frozenset(
     """
     a an the of in on at to for from by with and or is are was were be been what which
     who whom when where why how did does do that this these those it its as into about
     """.split()
 )
-STOPWORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
+STOPWORDS = ARABIC_STOPWORDS | DIALECT_STOPWORDS | ENGLISH_STOPWORDS
+
+def is_stopword(word: str) -> bool:
+    """A stop word, or a dialect function word behind the conjunction و/ف («ووين», «فليش»)."""
+    return word in STOPWORDS or (len(word) > 3 and word[0] in "وف" and word[1:] in DIALECT_STOPWORDS)
+
 
 _PREFIXES = ("وبال", "وكال", "فبال", "وال", "بال", "كال", "فال", "لل", "ال", "و")
 
@@ -53,7 +68,7 @@ class ArabicAnalyzer:
         self._memo: dict[str, str] = {}  # stemming is the hot part of analysis
 
     def analyze(self, text: str) -> Analyzed:
-        words = [w for w in _WORD.findall(normalize(text)) if w not in STOPWORDS]
+        words = [w for w in _WORD.findall(normalize(text)) if not is_stopword(w)]
         return Analyzed(words, [self.stem(w) for w in words])
 
     def stem(self, word: str) -> str:

@@ -3,10 +3,13 @@ the question, quote them verbatim with exact offsets, and mark them [n].
 
 No language model: a sentence is chosen by how much of the question it covers
 (IDF-weighted stems), how well its passage ranked, and whether it holds the kind
-of thing the question asks for (a date for «متى», a number for «كم»).
+of thing the question asks for (a date for «متى», a number for «كم»). Which lines
+may be quoted and which clause of a long sentence is quoted: qa.clauses. What the
+answer rests on is handed on as `Evidence` for qa.answerability.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,18 +19,15 @@ import numpy as np
 from corpus.loaders import guess_language
 from corpus.normalize import normalize
 from corpus.sentences import Span
+from qa.answerability import Evidence, answer_kind, holds_kind
+from qa.clauses import RELATIVE_DATE, asks_author, best_window
+from qa.clauses import quotable as quotable_span
 from qa.retriever import Retrieved, coverage
 from qa.settings import AnswerParams
 from qa.types import Citation, Passage
 
-_DATE_Q = re.compile(r"(^|\s)(متي|في اي عام|في اي سنه|ما تاريخ|في اي شهر|when|what year|which year|what date)(\s|$)")
-_NUMBER_Q = re.compile(r"(^|\s)(كم|ما عدد|ما نسبه|ما حجم|ما قيمه|how many|how much|what percentage|what number)(\s|$)")
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-_MONTHS = re.compile(
-    r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
-    r"كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|ايلول|تشرين)"
-)
-_NUMBER = re.compile(r"\d")
+_SAME_EVENT_COVERAGE = 0.4  # share of the relative-date sentence's coverage a dated one needs
+_RELATIVE_ONLY = 0.3  # kind bonus of a relative date («الشهر الماضي») for a "when" question
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,21 @@ class Composed:
     citations: list[Citation]
     coverage: float  # of the chosen sentence
     dense: float  # cosine similarity of the cited passage to the question
+    evidence: Evidence | None = None  # what answerability judges (None: cross-lingual)
 
 
 class ExtractiveAnswerer:
-    def __init__(self, params: AnswerParams) -> None:
+    """`stem` maps one word to its index stem (None for a stop word), to weigh the
+    clauses of a long sentence; `doc_date` gives a document's date from the catalog,
+    to say what a relative date («الشهر الماضي») is relative to."""
+
+    def __init__(self, params: AnswerParams, stem: Callable[[str], str | None] | None = None,
+                 doc_date: Callable[[str], str | None] | None = None, n_chunks: int = 0) -> None:
         self.params = params
+        # A stem in no passage has the highest IDF the index can give (see IndexStore.idf).
+        self.unseen_idf = math.log(1 + (n_chunks + 0.5) / 0.5) - 1e-6 if n_chunks else math.inf
+        self.stem = stem or (lambda _w: None)
+        self.doc_date = doc_date or (lambda _d: None)
 
     def rank_sentences(self, question: str, got: Retrieved, doc_text: Callable[[str], str],
                        embed: Callable[[list[str]], np.ndarray] | None = None) -> list[ScoredSentence]:
@@ -58,17 +68,19 @@ class ExtractiveAnswerer:
         if embed is not None:
             return self._rank_by_similarity(question, got, doc_text, embed)
         q_stems = set(got.query_stems)
-        wants = _answer_kind(normalize(question))
+        nq = normalize(question)
+        wants = answer_kind(nq)
+        author = asks_author(nq)
         top = got.passages[: self.params.passages_considered]
         best_passage = max((p.score for p in top), default=1.0) or 1.0
         scored: list[ScoredSentence] = []
         for p in top:
             text = doc_text(p.doc_id)
             for s in got.sentences.get(p.chunk_id, []):
-                if not quotable(text[s.start : s.end]):
+                if not quotable_span(text, Span(s.start, s.end), author):
                     continue
                 cov = coverage(q_stems, s.stems, got.idf)
-                kind = _kind_bonus(wants, normalize(text[s.start : s.end])) if wants else 0.0
+                kind = _kind_bonus(wants, normalize(text[s.start : s.end]), nq) if wants else 0.0
                 prm = self.params
                 score = (prm.sentence_coverage_weight * cov
                          + prm.sentence_passage_weight * (p.score / best_passage)
@@ -81,9 +93,9 @@ class ExtractiveAnswerer:
         """Sentences of the top passages by their vectors' similarity to the question
         (`embed`: stored sentence vectors), their passage's rank, and the kind of answer."""
         top = got.passages[: self.params.passages_considered_cross_lingual]
-        wants = _answer_kind(normalize(question).lower())
+        wants = answer_kind(normalize(question).lower())
         pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])
-                 if quotable(doc_text(p.doc_id)[s.start : s.end])]
+                 if quotable_span(doc_text(p.doc_id), Span(s.start, s.end))]
         if not pairs:
             return []
         texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
@@ -112,13 +124,65 @@ class ExtractiveAnswerer:
         if not ranked:
             return None
         best = ranked[0]
+        nq = normalize(question)
+        wants = answer_kind(nq)
+        if wants == "date":
+            best = _prefer_absolute_date(best, ranked, nq)
         text = doc_text(best.passage.doc_id)
-        span = _clip(self._quote_span(best, ranked, text), text, self.params.max_quote_chars)
+        span = self._quote_span(best, ranked, text)
+        if span.end - span.start > self.params.max_quote_chars:
+            span = best_window(text, best.span, set(got.query_stems), got.idf, self.stem,
+                               self.params.max_quote_chars,
+                               lambda w: 0.5 * _kind_bonus(wants, w, nq) if wants else 0.0)
         p = best.passage
         quote = text[span.start : span.end]
         citation = Citation(1, p.doc_id, p.title, p.chunk_id, quote, p.text, span.start, span.end,
                             round(best.score, 4), p.section)
-        return Composed(f"{as_prose(quote)} [1]", [citation], best.coverage, got.dense.get(p.chunk_id, 0.0))
+        answer = f"{as_prose(quote)} [1]"
+        if wants == "date":
+            answer += self._relative_date_note(got_text(best), p.doc_id, nq)
+        evidence = None if embed is not None else self._evidence(question, quote, best, ranked, got, wants, nq)
+        return Composed(answer, [citation], best.coverage, got.dense.get(p.chunk_id, 0.0), evidence)
+
+    def _relative_date_note(self, quote: str, doc_id: str, nq: str) -> str:
+        """A "when" answer that holds only a relative date says what it is relative to."""
+        norm = normalize(quote)
+        rel = RELATIVE_DATE.search(norm)
+        if rel is None or holds_kind("date", norm, nq):
+            return ""
+        date = self.doc_date(doc_id)
+        if not date:
+            return " (تاريخ نسبي؛ الوثيقة غير مؤرخة)"
+        return f" (تاريخ نسبي، بالنسبة إلى تاريخ الوثيقة: {date})"
+
+    def _evidence(self, question, quote, best, ranked, got, wants, nq) -> Evidence:
+        seq = tuple(s for w in quote.split() if (s := self.stem(w)))
+        quote_stems = frozenset(seq)
+        q_unique = set(got.query_stems)
+        total = sum(got.idf.get(t, 1.0) for t in q_unique)
+        unseen = (sum(w for t in q_unique if (w := got.idf.get(t, 1.0)) >= self.unseen_idf) / total
+                  if total else 0.0)
+        passage_stems = frozenset().union(*(s.stems for s in got.sentences.get(best.passage.chunk_id, [])))
+        others = [s for s in ranked if s.passage.chunk_id != best.passage.chunk_id]
+        best_other: dict[str, ScoredSentence] = {}
+        for s in others:
+            best_other.setdefault(s.passage.chunk_id, s)
+        if wants in ("date", "number") and best_other:
+            agree = sum(holds_kind(wants, normalize(got_text(s)), nq) for s in best_other.values()
+                        ) / len(best_other)
+        else:
+            agree = (sum(s.coverage for s in best_other.values()) / len(best_other)) if best_other else 0.0
+        return Evidence(
+            question=question, quote=quote, q_stems=list(got.query_stems), idf=got.idf,
+            quote_stems=quote_stems, passage_stems=passage_stems,
+            dense=got.dense.get(best.passage.chunk_id, 0.0), sentence_score=best.score,
+            runner_up_score=others[0].score if others else 0.0,
+            passage_scores=tuple(p.score for p in got.passages[:3]), agree=agree,
+            quote_seq=seq, unseen=unseen,
+            top_stems=frozenset().union(*(s.stems for p in got.passages[: self.params.passages_considered]
+                                          for s in got.sentences.get(p.chunk_id, []))),
+            idf_ceiling=self.unseen_idf if math.isfinite(self.unseen_idf) else max(got.idf.values(), default=1.0),
+        )
 
     def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence], text: str) -> Span:
         """The best sentence, joined by its better-scoring neighbour when both fit."""
@@ -143,22 +207,12 @@ class ExtractiveAnswerer:
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_URL = re.compile(r"<?(?:https?://|www\.|file:///)\S+>?")
 
 
-MIN_QUOTE_WORDS = 4
-
-
-def quotable(sentence: str) -> bool:
-    """Headings, captions and source lines («المقدمة», «المصدر: الوفاق») name a topic
-    or a source; they do not answer anything."""
-    return len(sentence.split()) >= MIN_QUOTE_WORDS and not is_reference(sentence)
-
-
-def is_reference(sentence: str) -> bool:
-    """A sentence with a link is a bibliography entry or a source note: it names
-    where something is said, it does not say it."""
-    return bool(_URL.search(sentence))
+def got_text(s: ScoredSentence) -> str:
+    """A ranked sentence's text (its passage holds it; offsets are the document's)."""
+    p = s.passage
+    return p.text[s.span.start - p.start : s.span.end - p.start]
 
 
 def as_prose(quote: str) -> str:
@@ -167,28 +221,24 @@ def as_prose(quote: str) -> str:
     return _MARKER.sub(r"(\1)", " ".join(quote.split()))
 
 
-def _answer_kind(norm_question: str) -> str:
-    if _DATE_Q.search(norm_question):
-        return "date"
-    if _NUMBER_Q.search(norm_question):
-        return "number"
-    return ""
+def _prefer_absolute_date(best: ScoredSentence, ranked: list[ScoredSentence], nq: str) -> ScoredSentence:
+    """For a "when" question, a sentence with only a relative date («الشهر الماضي») gives
+    way to one that states the date, from any passage considered, when it covers the
+    question about as well (the same event, dated)."""
+    norm = normalize(got_text(best))
+    if not RELATIVE_DATE.search(norm) or holds_kind("date", norm, nq):
+        return best
+    for s in ranked[1:]:
+        if s.coverage >= _SAME_EVENT_COVERAGE * best.coverage and holds_kind("date", normalize(got_text(s)), nq):
+            return s
+    return best
 
 
-def _kind_bonus(wants: str, norm_sentence: str) -> float:
-    if wants == "date":
-        return 1.0 if (_YEAR.search(norm_sentence) or _MONTHS.search(norm_sentence)) else 0.0
-    if wants == "number":
-        return 1.0 if _NUMBER.search(norm_sentence) else 0.0
+def _kind_bonus(wants: str, norm_sentence: str, norm_question: str = "") -> float:
+    """1 when the sentence holds the kind of answer asked for (beyond the question's own
+    figures); a relative date counts for less than an absolute one."""
+    if wants in ("date", "number") and holds_kind(wants, norm_sentence, norm_question):
+        return 1.0
+    if wants == "date" and RELATIVE_DATE.search(norm_sentence):
+        return _RELATIVE_ONLY
     return 0.0
-
-
-def _clip(span: Span, text: str, limit: int) -> Span:
-    """A single sentence longer than the limit is cut at a word boundary."""
-    if span.end - span.start <= limit:
-        return span
-    cut = text.rfind(" ", span.start, span.start + limit)
-    end = cut if cut > span.start else span.start + limit
-    while end > span.start and text[end - 1].isspace():
-        end -= 1
-    return Span(span.start, end)

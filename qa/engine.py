@@ -20,6 +20,7 @@ from index.generations import current_signature, live_generation, remove_unused_
 from index.home import ensure_index, home_state, index_home
 from index.manifest import IndexProblem
 from index.store import IndexStore, StoredDocument
+from qa.answerability import answerability, load_model
 from qa.answerer import ExtractiveAnswerer
 from qa.pages import stream_with_pages, with_pages
 from qa.retriever import HybridRetriever
@@ -73,10 +74,14 @@ def is_arabic(text: str) -> bool:
 
 
 def answer_confidence(composed) -> float:
-    """How sure Isnad is that the cited sentence answers the question, in [0, 1]:
-    the sentence's coverage of the question's keywords and its passage's similarity."""
+    """How sure Isnad is that the cited sentence answers the question, in [0, 1]: the
+    answerability model (qa.answerability) on the quote's evidence; for a question in
+    another language than the corpus (no keywords to compare), the sentence's
+    similarity and its passage's."""
     if composed is None:
         return 0.0
+    if composed.evidence is not None:
+        return answerability(composed.evidence)
     dense = min(1.0, max(0.0, (composed.dense - 0.75) / 0.15))
     return 0.5 * composed.coverage + 0.5 * dense
 
@@ -120,9 +125,13 @@ class Isnad:
         self._attach(store)
 
     def _attach(self, store: IndexStore) -> None:
+        analyzer = store.analyzer
+        dates = {d.doc_id: d.date for d in store.documents()}
+        answerer = ExtractiveAnswerer(
+            self.settings.answer, stem=lambda w: next(iter(analyzer.analyze(w).stems), None),
+            doc_date=dates.get, n_chunks=store.manifest.n_chunks)
         self._loaded = _Loaded(store, HybridRetriever(store, self.embedder, self.settings.retrieval),
-                               ExtractiveAnswerer(self.settings.answer), _majority_language(store),
-                               NameMatcher(store.vocabulary))
+                               answerer, _majority_language(store), NameMatcher(store.vocabulary))
 
     store = property(lambda self: self._loaded.store)
     retriever = property(lambda self: self._loaded.retriever)
@@ -280,7 +289,10 @@ class Isnad:
         )
         confidence = answer_confidence(composed)
         prm = self.settings.answer
-        threshold = prm.abstain_below_cross_lingual if cross else prm.abstain_below
+        if cross or composed is None or composed.evidence is None:
+            threshold = prm.abstain_below_cross_lingual
+        else:
+            threshold = prm.abstain_below if prm.abstain_below is not None else load_model().threshold
         abstain = composed is None or confidence < threshold
         if abstain:
             text, citations = (ABSTAIN_AR if is_arabic(q) else ABSTAIN_EN), []

@@ -58,9 +58,10 @@ class AnswerParams:
     passages_considered_cross_lingual: int = 3  # sentence vectors are stored at build time
     cross_lingual_kind_weight: float = 0.05  # the kind of answer asked for, next to similarity (~0.8)
     cross_lingual_coverage_weight: float = 0.2  # keyword coverage (names spelled in Arabic, Latin terms)
-    # Answer confidence under which Isnad abstains; calibrated on the fixed question
-    # set and XQuAD-ar asked against the wrong corpus (see README, "Abstention").
-    abstain_below: float = 0.35
+    # Answerability (qa.answerability: the probability that the quote answers) under
+    # which Isnad abstains; None: the threshold calibrated with the model on the
+    # held-out near-miss suite of ARCD-train (evals/train_answerability.py).
+    abstain_below: float | None = None
     # For a question in another language than the corpus the confidence rests on
     # sentence similarity alone, which runs higher: its own threshold.
     abstain_below_cross_lingual: float = 0.52

@@ -360,7 +360,7 @@ def test_thresholds_file_covers_the_gated_suites():
     from evals.report import THRESHOLDS_FILE, load_thresholds
 
     t = load_thresholds(THRESHOLDS_FILE)
-    assert {"corpus", "xquad-ar"} <= set(t)
+    assert {"corpus", "xquad-ar", "xquad-ar-heldout"} <= set(t)
     assert t["corpus"]["citation_exact"] == 1.0 and t["xquad-ar"]["citation_exact"] == 1.0
     assert all(0.0 <= v <= 1.0 for s in t.values() for v in s.values())
 
@@ -394,13 +394,37 @@ def test_corpus_quality_gate(shipped_home, tmp_path, capsys):
     assert s["systems"]["isnad"]["summary"]["questions"] >= 90
 
 
+@pytest.fixture(scope="module")
+def xquad_cache(tmp_path_factory) -> Path:
+    """One suite cache for the XQuAD gates: the held-out suite reuses xquad-ar's vectors."""
+    return tmp_path_factory.mktemp("xquad-cache")
+
+
 @pytest.mark.slow
 @needs_xquad
-def test_xquad_quality_gate(tmp_path, capsys):
+def test_xquad_quality_gate(tmp_path, capsys, xquad_cache):
     """Isnad on XQuAD-ar (240 paragraphs, 1190 questions) meets evals/thresholds.json.
     Embeds the paragraphs on a fresh cache (~60 s); set ISNAD_EVALS_CACHE to keep them."""
     from qa.settings import Settings
 
-    code, printed = _gate(["--suite", "xquad-ar", "--gate", "--out", str(tmp_path / "out"), "--quiet"],
+    code, printed = _gate(["--suite", "xquad-ar", "--gate", "--cache", str(xquad_cache),
+                           "--out", str(tmp_path / "out"), "--quiet"],
                           Settings(home=tmp_path / "home"), capsys)
     assert code == 0, printed
+
+
+@pytest.mark.slow
+@needs_xquad
+def test_xquad_heldout_near_miss_gate(tmp_path, capsys, xquad_cache):
+    """XQuAD-ar with every second paragraph of each article held out: near-misses
+    abstained, answerable refused (a maximum) and quote-contains-gold of the answered
+    meet evals/thresholds.json."""
+    from qa.settings import Settings
+
+    code, printed = _gate(["--suite", "xquad-ar-heldout", "--gate", "--cache", str(xquad_cache),
+                           "--out", str(tmp_path / "out"), "--quiet"],
+                          Settings(home=tmp_path / "home"), capsys)
+    assert code == 0, printed
+    rep = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    summary = rep["suites"]["xquad-ar-heldout"]["systems"]["isnad"]["summary"]
+    assert summary["unanswerable"] > 300 and summary["citation_exact"] == 1.0

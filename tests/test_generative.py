@@ -638,7 +638,10 @@ def test_cli_environment_and_bad_spec(shipped_home, treaty, server, capsys, monk
     monkeypatch.setenv("ISNAD_LLM_URL", f"http://127.0.0.1:{closed_port()}/v1")
     assert main(["ask", Q_TREATY, "--home", str(shipped_home)]) == 0
     out = capsys.readouterr().out
-    assert "could not connect" in out and treaty[0].citations[0].quote in out  # the notice, then the answer
+    from qa.answerer import as_prose
+
+    # the notice, then the answer (a quote's own footnote marks [4] print as (4))
+    assert "could not connect" in out and as_prose(treaty[0].citations[0].quote) in out
     assert main(["ask", Q_TREATY, "--home", str(shipped_home), "--llm", "gpt4"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("isnad: error:") and "PROVIDER:MODEL" in err and "Traceback" not in err

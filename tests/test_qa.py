@@ -53,8 +53,9 @@ def test_every_fixed_question_keeps_the_contract(shipped_engine):
 def test_answer_cites_the_treaty_sentence(shipped_engine):
     a = shipped_engine.ask("متى وقعت معاهدة التحالف بين أذربيجان وأوزبكستان؟")
     assert not a.abstained
-    assert a.citations[0].doc_id == "baku-tashkent-alliance-treaty-2024.txt"
-    assert "معاهدة التحالف" in a.citations[0].quote
+    # The treaty document says «الشهر الماضي»; the answer quotes the sentence that dates it.
+    quote = a.citations[0].quote
+    assert "معاهدة" in quote and ("2024" in quote or "٢٠٢٤" in quote) and "الشهر الماضي" not in quote
     assert a.answer.endswith("[1]")
 
 

@@ -1,0 +1,203 @@
+"""Answerability: does the chosen quote answer the question, or is it a near-miss?
+
+A near-miss names the right entities but not the fact asked for: its passage shares
+the question's topic words, so keyword coverage and passage similarity run high. What
+it lacks is evidence that a real answer has:
+- the kind of answer asked for (a number for «كم», a date or year for «متى», a name
+  for «من») present in the quote and not merely an echo of the question;
+- the question's rare terms covered in the same clause, not spread over a passage;
+- agreement: the quote clearly ahead of what other passages offer.
+
+These features are combined by a logistic model whose weights are trained by
+`evals/train_answerability.py` on the held-out near-miss suite of ARCD-train and
+stored as plain JSON (qa/answerability.json); numpy applies them here.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from corpus.normalize import normalize
+
+MODEL_FILE = Path(__file__).resolve().parent / "answerability.json"
+
+_DATE_Q = re.compile(
+    r"(^|\s)(متي|امتي|امته|ايمته|في اي عام|في اي سنه|في اي العام|ما تاريخ|في اي شهر|في اي يوم|"
+    r"في اي قرن|في اي فتره|منذ متي|الي متي|when|what year|which year|what date|in what year)(\s|$)")
+_NUMBER_Q = re.compile(
+    r"(^|\s)(كم|كام|قديش|بكم|لكم|ما عدد|ما هو عدد|ما هي عدد|عدد|ما نسبه|ما هي نسبه|ما حجم|ما قيمه|ما مساحه|ما طول|"
+    r"ما ارتفاع|ما عمق|ما مقدار|how many|how much|what percentage|what number|how long|how old)(\s|$)")
+_WHO_Q = re.compile(r"^\W*(من|مين|منو)\s|(^|\s)(من هو|من هي|من هم|من الذي|من التي|who|whom|whose)(\s|$)")
+_YEAR = re.compile(r"\b(1[0-9]\d\d|20\d\d)\b")
+_MONTHS = re.compile(
+    r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
+    r"كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|ايلول|تشرين|قرن|القرن|ميلادي|هجري|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)"
+)
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# Number words: counts in ARCD/XQuAD answers are often written out.
+_NUMBER_WORDS = re.compile(
+    r"(^|\s)[وب]?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مائه|مئه|مئات|الف|الاف|مليون|ملايين|"
+    r"مليار|بليون|نصف|ربع|ثلث|ضعف)\w*")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the answerer found, as answerability needs it."""
+
+    question: str
+    quote: str
+    q_stems: list[str]  # the question's keyword stems
+    idf: dict[str, float]
+    quote_stems: frozenset[str]  # stems of the quote (the chosen clause)
+    passage_stems: frozenset[str]  # stems of the cited passage
+    dense: float  # cosine of the cited passage to the question
+    sentence_score: float  # the chosen sentence's answerer score
+    runner_up_score: float  # the best sentence from another passage (0 if none)
+    passage_scores: tuple[float, ...]  # fused scores of the top passages
+    agree: float  # share of the other top passages whose best sentence supports the same kind
+    quote_seq: tuple[str, ...] = ()  # the quote's stems in order (for phrase matches)
+    unseen: float = 0.0  # IDF-weighted share of the question's stems that no passage holds
+    top_stems: frozenset[str] = frozenset()  # stems of the top passages together
+    idf_ceiling: float = 1.0  # the IDF of a stem no passage holds
+
+
+FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "dense",
+            "kind_wanted", "kind_found", "kind_missing", "who_found", "margin", "passage_gap",
+            "q_terms", "agree", "phrase", "unseen", "coverage_x_dense",
+            "top_coverage", "missing_abs")
+
+
+def answer_kind(norm_question: str) -> str:
+    if _DATE_Q.search(norm_question):
+        return "date"
+    if _NUMBER_Q.search(norm_question):
+        return "number"
+    if _WHO_Q.search(norm_question):
+        return "who"
+    return ""
+
+
+def holds_kind(kind: str, norm_text: str, norm_question: str = "") -> bool:
+    """Does the text hold the kind of answer asked for, beyond what the question says?"""
+    if kind == "date":
+        asked = set(_YEAR.findall(norm_question))
+        years = set(_YEAR.findall(norm_text)) - asked
+        months = {m.group(0) for m in _MONTHS.finditer(norm_text)} - {
+            m.group(0) for m in _MONTHS.finditer(norm_question)}
+        return bool(years or months)
+    if kind == "number":
+        asked = set(_DIGITS.findall(norm_question))
+        if set(_DIGITS.findall(norm_text)) - asked:
+            return True
+        asked_words = {m.group(0).strip() for m in _NUMBER_WORDS.finditer(norm_question)}
+        return bool({m.group(0).strip() for m in _NUMBER_WORDS.finditer(norm_text)} - asked_words)
+    return False
+
+
+def _idf_cov(terms: set[str], have: frozenset[str], idf: dict[str, float]) -> float:
+    total = sum(idf.get(t, 1.0) for t in terms)
+    return sum(idf.get(t, 1.0) for t in terms & have) / total if total else 0.0
+
+
+def features(ev: Evidence) -> np.ndarray:
+    nq = normalize(ev.question)
+    nquote = normalize(ev.quote)
+    q = set(ev.q_stems)
+    weights = sorted((ev.idf.get(t, 1.0) for t in q), reverse=True)
+    # The question's rare terms: the upper half by IDF (at least one).
+    cut = weights[(len(weights) - 1) // 2] if weights else 0.0
+    rare = {t for t in q if ev.idf.get(t, 1.0) >= cut}
+    missing = [ev.idf.get(t, 1.0) for t in q - ev.quote_stems]
+    top = max(weights, default=1.0) or 1.0
+    kind = answer_kind(nq)
+    found = holds_kind(kind, nquote, nq) if kind in ("date", "number") else False
+    who = 0.0
+    if kind == "who":  # a name: quote words the question does not have, outside the stop list
+        new = set(nquote.split()) - set(nq.split())
+        who = min(1.0, len(new) / 8.0)
+    ps = ev.passage_scores
+    cov = _idf_cov(q, ev.quote_stems, ev.idf)
+    return np.array([
+        _idf_cov(q, ev.quote_stems, ev.idf),
+        _idf_cov(rare, ev.quote_stems, ev.idf),
+        max(missing, default=0.0) / top,
+        _idf_cov(q, ev.passage_stems, ev.idf),
+        ev.dense,
+        1.0 if kind in ("date", "number") else 0.0,
+        1.0 if found else 0.0,
+        1.0 if kind in ("date", "number") and not found else 0.0,
+        who,
+        ev.sentence_score - ev.runner_up_score,
+        (ps[0] - ps[1]) if len(ps) > 1 else (ps[0] if ps else 0.0),
+        math.log1p(len(q)),
+        ev.agree,
+        phrase_share(ev.q_stems, ev.quote_seq),
+        ev.unseen,
+        cov * ev.dense,
+        _idf_cov(q, ev.top_stems, ev.idf),
+        min(1.0, max(missing, default=0.0) / (ev.idf_ceiling or 1.0)),
+    ], dtype=np.float64)
+
+
+def phrase_share(q_stems: list[str], seq: tuple[str, ...], gap: int = 3) -> float:
+    """Share of the question's adjacent stem pairs found near each other (within `gap`
+    words, either order) in the quote: the relation asked about, not just its names."""
+    pairs = [(a, b) for a, b in zip(q_stems, q_stems[1:]) if a != b]
+    if not pairs:
+        return 0.0
+    where: dict[str, list[int]] = {}
+    for i, t in enumerate(seq):
+        where.setdefault(t, []).append(i)
+    hits = sum(any(abs(i - j) <= gap for i in where.get(a, ()) for j in where.get(b, ())) for a, b in pairs)
+    return hits / len(pairs)
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Standardize, weigh, squash: P(the quote answers the question)."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float  # abstain below this probability
+
+    def probability(self, x: np.ndarray) -> float:
+        z = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    @classmethod
+    def from_json(cls, data: dict) -> "AnswerabilityModel":
+        names = tuple(data["features"])
+        if names != FEATURES:
+            raise ValueError(f"answerability model features {names} differ from the code's {FEATURES}")
+        return cls(names, np.asarray(data["mean"], float), np.asarray(data["scale"], float),
+                   np.asarray(data["coef"], float), float(data["intercept"]), float(data["threshold"]))
+
+
+# A short question whose keywords are, by IDF weight, mostly in no passage of the index
+# asks about something the documents never name («عدد سكان البرازيل» over Central Asia).
+# (Longer questions: benchmark questions often word things their paragraph words otherwise.)
+OFF_CORPUS_SHARE = 0.5
+OFF_CORPUS_MAX_TERMS = 4
+
+
+def answerability(ev: Evidence, model: "AnswerabilityModel | None" = None) -> float:
+    """P(the quote answers the question): 0 for an off-corpus question, else the model's."""
+    if ev.unseen >= OFF_CORPUS_SHARE and len(set(ev.q_stems)) <= OFF_CORPUS_MAX_TERMS:
+        return 0.0
+    return (model or load_model()).probability(features(ev))
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = MODEL_FILE) -> AnswerabilityModel:
+    """The shipped model (read once; the file is part of the package, not user data)."""
+    return AnswerabilityModel.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
