@@ -128,3 +128,16 @@ def index_home(home: Path, docs: list[Path] | None, embedder: Embedder, params: 
                 "(damaged); run `isnad index --rebuild --docs DIR` with your documents' folder"
             )
         return build_locked(home, sources, embedder, params, rebuild=rebuild, progress=progress, stage=stage)
+
+
+def live_contents(home: Path) -> tuple[list[str], set[str]]:
+    """(source folders, doc_ids) of the live index, as its manifest records them; empty
+    when there is none or it does not load (what `isnad index` compares against)."""
+    state = home_state(home)
+    if state.live is None:
+        return [], set()
+    try:
+        manifest = Manifest.read(state.live / MANIFEST_NAME)
+    except IndexProblem:
+        return [], set()
+    return list(manifest.sources), set(manifest.documents)

@@ -43,7 +43,7 @@ def test_with_pages_sets_the_page_of_quotes_and_passages():
 
 def test_cli_and_app_show_the_page():
     a = with_pages(_answer(), page_of)
-    assert "(r.pdf, ص 2," in format_answer(a)
+    assert "[1] تقرير — ص 2 (r.pdf)" in format_answer(a)  # the terminal: title, page, file
     panel = R.sources_html(a, 0, show_all=True)
     assert '<span class="isnad-page">ص 2</span>' in panel
     assert '<span class="isnad-page">ص 1</span>' not in panel  # the cited passage is shown once

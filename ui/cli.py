@@ -207,9 +207,9 @@ def cmd_index(args) -> int:
     from dataclasses import replace
 
     from corpus.files import printable
-    from ui.cli_docs import indexed_before, replaced_note
+    from ui.cli_docs import replaced_note
     from index.embedders import make_embedder
-    from index.home import home_state, index_home
+    from index.home import home_state, index_home, live_contents
 
     settings = _settings(args)
     docs = None
@@ -220,7 +220,7 @@ def cmd_index(args) -> int:
                 raise UsageError(f"{printable(str(d))}: not a directory")
     params = replace(settings.index, follow_symlinks=True) if args.follow_symlinks else settings.index
     embedder = make_embedder(settings.embedder)
-    before_sources, before_docs = indexed_before(settings.home)
+    before_sources, before_docs = live_contents(settings.home)
     report = index_home(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=_stage)
     # What left the index, counted against what it held (also when it was rebuilt from new folders).
     gone = before_docs - set(report.added + report.changed + report.unchanged) | set(report.removed)

@@ -4,21 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def indexed_before(home: Path) -> tuple[list[str], set[str]]:
-    """(source folders, doc_ids) of the live index; empty when there is none or it is unreadable."""
-    from index.manifest import MANIFEST_NAME, IndexProblem, Manifest
-    from index.store import live_generation
-
-    gen = live_generation(home)
-    if gen is None:
-        return [], set()
-    try:
-        manifest = Manifest.read(gen / MANIFEST_NAME)
-    except IndexProblem:
-        return [], set()
-    return list(manifest.sources), set(manifest.documents)
-
-
 def replaced_note(before_sources: list[str], gone: set[str], sources: list[Path]) -> str | None:
     """A plain sentence when the index now holds other folders than before."""
     from corpus.loaders import SHIPPED_DOCUMENTS
