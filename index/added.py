@@ -69,57 +69,61 @@ def _sources_of(home: Path) -> list[Path]:
                             "from (damaged); run `isnad index --rebuild --docs DIR` first")
 
 
-def _check_readable(path: Path, name: str, params: IndexParams) -> None:
-    """Load the document as a build would, so a broken file is refused before it is copied."""
+def _check_readable(path: Path, shown: str, params: IndexParams) -> None:
+    """Load the document as a build would, so a broken file is refused before it joins."""
     from index.sources import load_and_chunk
 
+    doc_id = ADDED_PREFIX + path.name
     skipped = []
-    if load_and_chunk(ADDED_PREFIX + name, path, {}, params, skipped) is None:
-        raise AddError(f"{printable(str(path))}: {skipped[0].reason if skipped else 'cannot be read'}")
+    if load_and_chunk(doc_id, path, {}, params, skipped) is None:
+        reason = skipped[0].reason.removeprefix(f"{doc_id}: ") if skipped else "cannot be read"
+        raise AddError(f"{printable(shown)}: {reason}")
 
 
 def add_documents(home: Path, files: list[tuple[Path, str]], embedder: Embedder,
                   params: IndexParams | None = None, progress: bool | None = None,
                   stage=lambda _msg: None) -> AddReport:
     """Copy each (path, name) into the managed folder as safe_name(name) (replacing a
-    document of that name) and update the index in one build."""
+    document of that name) and update the index in one build. The copies are staged
+    in a hidden folder inside it (no build reads those) and checked there first."""
     params = params or IndexParams()
-    plan: dict[str, Path] = {}
-    for path, name in files:
+    for path, _ in files:
         path = Path(path)
         if not path.exists():
             raise AddError(f"{printable(str(path))}: no such file")
         if not path.is_file():
             raise AddError(f"{printable(str(path))}: not a file")
-        target = safe_name(name)
         if path.stat().st_size > params.max_upload_bytes:
-            raise AddError(f"{printable(str(path))}: too large ({path.stat().st_size / 1e6:.1f} MB; "
-                           f"the limit is {params.max_upload_bytes / 1e6:.0f} MB)")
-        _check_readable(path, target, params)
-        plan[target] = path
+            raise AddError(f"{printable(str(path))}: too large ({path.stat().st_size / 2**20:.1f} MB; "
+                           f"the limit is {params.max_upload_bytes / 2**20:.0f} MB)")
+    names = [safe_name(name) for _, name in files]
     folder = documents_dir(home)
-    with build_lock(home, stage):
-        sources = _sources_of(home)
-        folder.mkdir(parents=True, exist_ok=True)
-        backup = Path(tempfile.mkdtemp(prefix=".replaced-", dir=folder))
-        try:
-            for name, path in plan.items():
-                dest = folder / name
-                if dest.exists():
-                    os.replace(dest, backup / name)
-                tmp = folder / f".{name}.part"
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, dest)
-            report = build_locked(home, sources, embedder, params, progress=progress, stage=stage)
-        except BaseException:
-            for name in plan:  # the folder as it was: the index did not change
-                (folder / name).unlink(missing_ok=True)
-                (folder / f".{name}.part").unlink(missing_ok=True)
-                if (backup / name).exists():
-                    os.replace(backup / name, folder / name)
-            raise
-        finally:
-            shutil.rmtree(backup, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
+    try:
+        for (path, _), name in zip(files, names):
+            shutil.copyfile(path, staging / name)  # the last of two equal names wins
+        for (path, _), name in zip(files, names):
+            _check_readable(staging / name, str(path), params)
+        plan = dict.fromkeys(names)
+        with build_lock(home, stage):
+            sources = _sources_of(home)
+            backup = staging / ".replaced"
+            backup.mkdir()
+            try:
+                for name in plan:
+                    if (folder / name).exists():
+                        os.replace(folder / name, backup / name)
+                    os.replace(staging / name, folder / name)
+                report = build_locked(home, sources, embedder, params, progress=progress, stage=stage)
+            except BaseException:
+                for name in plan:  # the folder as it was: the index did not change
+                    (folder / name).unlink(missing_ok=True)
+                    if (backup / name).exists():
+                        os.replace(backup / name, folder / name)
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return AddReport(report, [ADDED_PREFIX + n for n in plan])
 
 
