@@ -48,15 +48,30 @@ def test_an_upload_named_to_escape_lands_inside_the_data_directory(tmp_path, fak
     assert sorted(p.name for p in documents_dir(home).iterdir()) == ["evil.txt"]
 
 
+def test_a_file_over_the_limit_is_refused_with_its_size(tmp_path, fake_embedder):
+    from index.builder import IndexParams
+
+    big = tmp_path / "big.txt"
+    big.write_text("كلمة " * 300_000, encoding="utf-8")
+    with pytest.raises(AddError, match=r"big\.txt: too large \(2\.\d MB; the limit is 1 MB\)"):
+        add_documents(tmp_path / "home", [(big, big.name)], fake_embedder, IndexParams(max_upload_bytes=2**20))
+    assert not (tmp_path / "home").exists()
+
+
 @pytest.fixture(scope="module")
 def upload_engine(shipped_home, tmp_path_factory):
-    """An engine over a copy of the shipped index (the shared one must not change)."""
+    """An engine over a copy of the shipped index (the shared one must not change), with
+    a 1 MB upload limit (the test posts just over it)."""
+    from dataclasses import replace
+
     from qa.engine import Isnad
     from qa.settings import Settings
 
     home = tmp_path_factory.mktemp("upload") / "home"
     shutil.copytree(shipped_home, home)
-    return Isnad.open(Settings.from_env(home=home), build_if_missing=False)
+    settings = Settings.from_env(home=home)
+    settings = replace(settings, index=replace(settings.index, max_upload_bytes=2**20))
+    return Isnad.open(settings, build_if_missing=False)
 
 
 @pytest.mark.slow
