@@ -71,6 +71,17 @@ def home_state(home: Path) -> HomeState:
                      manifest.embedder_id if manifest else None)
 
 
+def live_contents(home: Path) -> tuple[list[str], set[str]]:
+    """(source folders, doc_ids) of the live index; empty when there is none or it is unreadable."""
+    current = read_current(home)
+    gen = index_root(home) / current if current else None
+    try:
+        manifest = Manifest.read(gen / MANIFEST_NAME) if gen else None
+    except IndexProblem:
+        manifest = None
+    return (list(manifest.sources), set(manifest.documents)) if manifest else ([], set())
+
+
 def describe(sources: list[Path]) -> str:
     if sources == [SHIPPED_DOCUMENTS]:
         return "the shipped corpus"

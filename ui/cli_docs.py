@@ -6,17 +6,9 @@ from pathlib import Path
 
 def indexed_before(home: Path) -> tuple[list[str], set[str]]:
     """(source folders, doc_ids) of the live index; empty when there is none or it is unreadable."""
-    from index.manifest import MANIFEST_NAME, IndexProblem, Manifest
-    from index.store import live_generation
+    from index.home import live_contents
 
-    gen = live_generation(home)
-    if gen is None:
-        return [], set()
-    try:
-        manifest = Manifest.read(gen / MANIFEST_NAME)
-    except IndexProblem:
-        return [], set()
-    return list(manifest.sources), set(manifest.documents)
+    return live_contents(home)
 
 
 def replaced_note(before_sources: list[str], gone: set[str], sources: list[Path]) -> str | None:
