@@ -64,7 +64,11 @@ def cmd_add(args, settings, stage) -> int:
     from index.added import add_documents
     from index.embedders import make_embedder
 
+    from index.home import home_state
+
     files = [(Path(p).expanduser(), Path(p).name) for p in args.paths]
+    if home_state(settings.home).fresh and all(p.is_file() for p, _ in files):
+        stage(f"first run: building the index of the shipped corpus in {settings.home}, with these documents")
     report = add_documents(settings.home, files, make_embedder(settings.embedder), settings.index,
                            stage=stage)
     for doc_id in report.doc_ids:
