@@ -22,12 +22,13 @@ import numpy as np
 
 from corpus.chunker import ChunkingParams
 from corpus.document import Document
-from corpus.loaders import MAX_ARCHIVE_BYTES, MAX_DOCUMENT_CHARS, READERS_VERSION, SHIPPED_DOCUMENTS, Skipped, file_sha256
+from corpus.loaders import MAX_ARCHIVE_BYTES, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_CHARS, READERS_VERSION, SHIPPED_DOCUMENTS, Skipped, file_sha256
 from corpus.sentences import split_sentences
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
 from index.generations import (
     build_lock,
+    documents_dir,
     index_root,
     live_generation,
     new_generation,
@@ -73,6 +74,7 @@ class IndexParams:
     # them the file is skipped by name (a 650 KB .docx expanded to 77 million characters).
     max_document_chars: int = MAX_DOCUMENT_CHARS
     max_archive_bytes: int = MAX_ARCHIVE_BYTES
+    max_upload_bytes: int = MAX_DOCUMENT_BYTES  # one file given to `isnad add` or uploaded
     follow_symlinks: bool = False  # follow links that leave the indexed folder
     # Vectors of every sentence, for quoting across languages (index.sentence_vectors).
     sentence_vectors: bool = True
@@ -129,7 +131,7 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
     sources = [Path(s).resolve() for s in sources]
     report = BuildReport()
     repair_current(home, stage)  # before anything decides what is live (or may be removed)
-    files = collect_files(sources, params.follow_symlinks, report.skipped)
+    files = collect_files(sources, params.follow_symlinks, report.skipped, documents_dir(home))
     write_sources_record(home, sources, shipped=sources == [SHIPPED_DOCUMENTS])
 
     previous = None if rebuild else _reusable_manifest(home, embedder, params, sources)

@@ -6,6 +6,8 @@ what a home indexes, and which generations may be removed.
     HOME/index/gen-*/         one complete (or abandoned) build
     HOME/index/gen-*/.readers a lock file: processes reading a generation hold a
                               shared lock on it, so no build removes it under them
+    HOME/documents/           single documents added (`isnad add`, the app's upload),
+                              indexed by every build as doc_ids `added/NAME`
 """
 from __future__ import annotations
 
@@ -22,10 +24,17 @@ SOURCES_NAME = "SOURCES.json"
 GENERATION_PREFIX = "gen-"
 READERS_NAME = ".readers"
 LOCK_NAME = ".build.lock"
+ADDED_PREFIX = "added/"
+DOCUMENTS_DIR = "documents"
 
 
 def index_root(home: Path) -> Path:
     return Path(home) / "index"
+
+
+def documents_dir(home: Path) -> Path:
+    """The managed folder of single added documents (see index.added)."""
+    return Path(home) / DOCUMENTS_DIR
 
 
 def read_current(home: Path) -> str | None:

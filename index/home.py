@@ -71,6 +71,17 @@ def home_state(home: Path) -> HomeState:
                      manifest.embedder_id if manifest else None)
 
 
+def live_contents(home: Path) -> tuple[list[str], set[str]]:
+    """(source folders, doc_ids) of the live index; empty when there is none or it is unreadable."""
+    current = read_current(home)
+    gen = index_root(home) / current if current else None
+    try:
+        manifest = Manifest.read(gen / MANIFEST_NAME) if gen else None
+    except IndexProblem:
+        manifest = None
+    return (list(manifest.sources), set(manifest.documents)) if manifest else ([], set())
+
+
 def describe(sources: list[Path]) -> str:
     if sources == [SHIPPED_DOCUMENTS]:
         return "the shipped corpus"
@@ -128,16 +139,3 @@ def index_home(home: Path, docs: list[Path] | None, embedder: Embedder, params: 
                 "(damaged); run `isnad index --rebuild --docs DIR` with your documents' folder"
             )
         return build_locked(home, sources, embedder, params, rebuild=rebuild, progress=progress, stage=stage)
-
-
-def live_contents(home: Path) -> tuple[list[str], set[str]]:
-    """(source folders, doc_ids) of the live index, as its manifest records them; empty
-    when there is none or it does not load (what `isnad index` compares against)."""
-    state = home_state(home)
-    if state.live is None:
-        return [], set()
-    try:
-        manifest = Manifest.read(state.live / MANIFEST_NAME)
-    except IndexProblem:
-        return [], set()
-    return list(manifest.sources), set(manifest.documents)

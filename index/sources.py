@@ -8,13 +8,16 @@ from corpus.chunker import chunk_document
 from corpus.document import DocumentError
 from corpus.files import Skipped, discover
 from corpus.loaders import load_document, read_catalog
+from index.generations import ADDED_PREFIX
 from index.manifest import IndexProblem
 from index.space import one_line
 
 
-def collect_files(sources: list[Path], follow_symlinks: bool, skipped: list[Skipped]) -> dict[str, tuple[Path, dict]]:
+def collect_files(sources: list[Path], follow_symlinks: bool, skipped: list[Skipped],
+                  added: Path | None = None) -> dict[str, tuple[Path, dict]]:
     """doc_id -> (path, catalog entry); links and names not indexed go to `skipped`.
-    With several sources, doc_ids get the source folder's name in front so they stay unique."""
+    With several sources, doc_ids get the source folder's name in front so they stay unique;
+    the documents of the managed folder `added` (index.added) are always `added/NAME`."""
     files: dict[str, tuple[Path, dict]] = {}
     for src in sources:
         if not src.is_dir():
@@ -25,6 +28,15 @@ def collect_files(sources: list[Path], follow_symlinks: bool, skipped: list[Skip
         skipped += [Skipped(prefix + s.doc_id, prefix + s.reason) for s in found.skipped]
         for rel, path in found.files.items():
             files[prefix + rel] = (path, catalog.get(rel, {}))
+    if added is not None and added.is_dir():
+        found = discover(added, follow_symlinks=False)
+        for rel, path in found.files.items():
+            doc_id = ADDED_PREFIX + rel
+            if doc_id in files:  # a source folder's own added/ subfolder came first
+                skipped.append(Skipped(doc_id, f"{doc_id}: the name of a document of {files[doc_id][0]}; "
+                                               "added documents need another name"))
+            else:
+                files[doc_id] = (path, {})
     return files
 
 

@@ -143,7 +143,8 @@ def test_indexing_other_folders_says_that_they_replace_the_recorded_ones(base, t
     shutil.copy2(base.docs / DOC_B, other / "treaty.txt")
     proc = run_isnad(env.home, "index", "--docs", str(other))
     assert proc.returncode == 0, proc.stderr
-    assert f"held {base.docs}; it now indexes {other}" in proc.stderr, proc.stderr
+    assert f"2 documents of {base.docs} removed: the index now holds {other.resolve()} instead" in proc.stderr, \
+        proc.stderr
     assert doc_ids(env.home, embedder) == {"treaty.txt"}
     proc = run_isnad(env.home, "index")  # a plain update keeps to the folder now recorded
     assert proc.returncode == 0 and "index up to date" in proc.stdout, proc.stdout + proc.stderr

@@ -7,7 +7,7 @@
 Layout: a chat (answers with [n] markers, abstentions in amber, errors as friendly
 bubbles) next to a sources panel (each cited passage with its quote in <mark>; a
 link opens the whole document at that place in a viewer); a documents tab lists
-the corpus and the index status. An API endpoint `/ask` returns the Answer JSON.
+the corpus and the index status, and uploads or removes documents (ui.app_documents). An API endpoint `/ask` returns the Answer JSON.
 
 With a language model (`isnad serve --llm ...`), a checkbox (on by default) lets the
 model write the answers: its draft streams into the chat, marked as unchecked, and is
@@ -32,6 +32,7 @@ from qa.engine import Isnad, QuestionError
 from qa.settings import Settings
 from qa.types import Answer
 from ui import app_render as R
+from ui.app_documents import documents_tab
 from ui.app_style import CSS, HEAD, OPEN_LINKS_JS, SCROLL_TO_MARK_JS, theme
 
 log = logging.getLogger("isnad.app")
@@ -294,6 +295,7 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
                 gr.HTML('<h3 dir="rtl">الوثائق المفهرسة</h3>', js_on_load=None)
                 docs_table = gr.HTML(R.documents_table_html(engine.documents()), elem_id="isnad-docs",
                                      js_on_load=OPEN_LINKS_JS)
+                docs_ctl, remove_choice = documents_tab(engine, docs_table)
 
         with gr.Column(visible=False, elem_id="isnad-modal") as modal:
             with gr.Row(equal_height=False):
@@ -323,8 +325,10 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
                         api_visibility="private")
         close_btn.click(close_document, outputs=[modal], api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
+        app.load(docs_ctl.view, outputs=[docs_table, remove_choice], api_visibility="private")
 
     app.queue(default_concurrency_limit=max(2, int(concurrency)))
+    app.isnad_max_upload_bytes = docs_ctl.max_bytes  # launch_app makes the server enforce it
     return app
 
 
@@ -339,6 +343,8 @@ def launch_app(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860,
         # its 10,000 most recent sessions, and each REST call (/gradio_api/call/ask) is a
         # new session: memory grew ~60 KB per API question (tests/test_reliability_app.py).
         state_session_capacity=SESSION_CAPACITY,
+        # Uploads over the limit are refused by the server itself (HTTP 413), not only the page.
+        max_file_size=getattr(app, "isnad_max_upload_bytes", None),
     )
     options.update(kwargs)
     return app.launch(**options)

@@ -135,7 +135,9 @@ def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, (UsageError, QuestionError, DocumentError, FileNotFoundError, IsADirectoryError,
                         BidiModeError)):
         return EXIT_USAGE
-    if isinstance(exc, (IndexProblem, EmbedderError)):
+    from index.added import AddError
+
+    if isinstance(exc, (IndexProblem, EmbedderError, AddError)):
         return EXIT_USAGE
     from qa.generative import GenerativeConfigError
     from qa.settings import SettingsError
@@ -327,6 +329,18 @@ def cmd_docs(args) -> int:
     return list_documents(args)
 
 
+def cmd_add(args) -> int:
+    from ui.cli_docs import cmd_add as add
+
+    return add(args, _settings(args), _stage)
+
+
+def cmd_remove(args) -> int:
+    from ui.cli_docs import cmd_remove as remove
+
+    return remove(args, _settings(args), _stage)
+
+
 def _after(argv: list[str], name: str) -> list[str]:
     """The arguments after the subcommand's name (what a report records)."""
     return argv[argv.index(name) + 1:] if name in argv else argv
@@ -376,6 +390,10 @@ SUBCOMMANDS = (
     Subcommand("eval", "run an evaluation suite and write a report", _eval_arguments, cmd_eval),
     Subcommand("bench", "measure performance", _bench_arguments, cmd_bench),
     Subcommand("docs", "list the indexed documents", lambda s: None, cmd_docs),
+    Subcommand("add", "add documents (.txt .md .html .pdf .docx) to the index", lambda s: s.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a document file (copied into the data directory)"), cmd_add),
+    Subcommand("remove", "remove added documents from the index", lambda s: s.add_argument(
+        "doc_ids", nargs="+", metavar="DOC_ID", help="as `isnad docs` lists them (added/NAME)"), cmd_remove),
 )
 
 if __name__ == "__main__":

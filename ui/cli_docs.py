@@ -40,3 +40,48 @@ def cmd_docs(args) -> int:
         store.close()
     print(format_documents(documents, counts))
     return 0
+
+
+def _counts(report) -> str:
+    b = report.build
+    skipped = {s.doc_id for s in b.skipped}
+    added = [d for d in b.added if d not in skipped]
+    changed = [d for d in b.changed if d not in skipped]
+    return (f"{len(added)} added, {len(changed)} changed, {len(b.removed)} removed, "
+            f"{len(b.unchanged)} unchanged; {b.chunks_total} chunks in {b.seconds:.1f} s")
+
+
+def cmd_add(args, settings, stage) -> int:
+    """`isnad add PATH...`: copy each file into HOME/documents/ and update the index."""
+    from corpus.files import printable
+    from index.added import add_documents
+    from index.embedders import make_embedder
+
+    from index.home import home_state
+
+    files = [(Path(p).expanduser(), Path(p).name) for p in args.paths]
+    if home_state(settings.home).fresh and all(p.is_file() for p, _ in files):
+        stage(f"first run: building the index of the shipped corpus in {settings.home}, with these documents")
+    report = add_documents(settings.home, files, make_embedder(settings.embedder), settings.index,
+                           stage=stage)
+    for doc_id in report.doc_ids:
+        print(f"added {printable(doc_id)}")
+    print(f"index updated: {_counts(report)} ({settings.home})")
+    return 0
+
+
+def cmd_remove(args, settings, stage) -> int:
+    """`isnad remove DOC_ID...`: delete added documents (HOME/documents/) and update the index."""
+    from corpus.files import printable
+    from index.added import remove_documents
+    from index.embedders import make_embedder
+
+    from index.home import live_contents
+
+    _, indexed = live_contents(settings.home)
+    report = remove_documents(settings.home, list(args.doc_ids), make_embedder(settings.embedder),
+                              settings.index, indexed=indexed, stage=stage)
+    for doc_id in report.doc_ids:
+        print(f"removed {printable(doc_id)}")
+    print(f"index updated: {_counts(report)} ({settings.home})")
+    return 0
