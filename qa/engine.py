@@ -281,8 +281,11 @@ class Isnad:
         t1 = time.perf_counter()
         # Cross-lingual is a property of the question and the passages it may be answered
         # from, not of the corpus: then sentences are chosen by similarity (in any language).
+        # One passage in another language (an English abstract beside Arabic text) does
+        # not make the question cross-lingual: the first passage's language, or most of them.
         top = got.passages[: self.settings.answer.passages_considered_cross_lingual]
-        cross = any(guess_language(p.text) != asked_in for p in top)
+        other = [guess_language(p.text) != asked_in for p in top]
+        cross = bool(other) and (other[0] or 2 * sum(other) > len(other))
         composed = loaded.answerer.compose(
             q, got, loaded.store.document_text,
             (lambda texts: self._sentence_vectors(loaded.store, texts)) if cross else None
