@@ -120,3 +120,13 @@ def shipped_engine(shipped_home):
     from qa.settings import Settings
 
     return Isnad.open(Settings.from_env(home=shipped_home), build_if_missing=False)
+
+
+@pytest.fixture(scope="session")
+def suite_cache(tmp_path_factory, shipped_home) -> Path:
+    """One evaluation cache for the session: each benchmark's suite index is embedded
+    once (the XQuAD gates and the README's eval commands share it); the corpus suite is
+    the session's shipped index."""
+    cache = tmp_path_factory.mktemp("suite-cache")
+    (cache / "corpus").symlink_to(shipped_home, target_is_directory=True)
+    return cache

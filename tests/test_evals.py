@@ -395,9 +395,10 @@ def test_corpus_quality_gate(shipped_home, tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def xquad_cache(tmp_path_factory) -> Path:
-    """One suite cache for the XQuAD gates: the held-out suite reuses xquad-ar's vectors."""
-    return tmp_path_factory.mktemp("xquad-cache")
+def xquad_cache(suite_cache) -> Path:
+    """The session's suite cache: the held-out suite reuses xquad-ar's vectors, and the
+    README's eval commands reuse its index."""
+    return suite_cache
 
 
 @pytest.mark.slow

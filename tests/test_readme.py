@@ -182,7 +182,7 @@ def _blocks_to_run():
 
 
 @pytest.mark.parametrize("block", _blocks_to_run())
-def test_readme_block_runs_as_written(block, readme_env, shipped_home, tmp_path_factory):
+def test_readme_block_runs_as_written(block, readme_env, request):
     from evals.benchmarks import benchmarks_root
 
     cwd, env, home = readme_env
@@ -190,8 +190,7 @@ def test_readme_block_runs_as_written(block, readme_env, shipped_home, tmp_path_
         if not (benchmarks_root() / "xquad_ar").exists():
             pytest.skip(f"the benchmarks are not in {benchmarks_root()}")
         # Suite indexes persist for the session; the corpus suite uses the session's index.
-        cache = _eval_cache(tmp_path_factory, shipped_home)
-        env["ISNAD_EVALS_CACHE"] = str(cache)
+        env["ISNAD_EVALS_CACHE"] = str(request.getfixturevalue("suite_cache"))
     ran = 0
     for cmd in block:
         if skip_reason(cmd):
@@ -202,17 +201,6 @@ def test_readme_block_runs_as_written(block, readme_env, shipped_home, tmp_path_
         ran += 1
     if not ran:
         pytest.skip("; ".join(dict.fromkeys(filter(None, (skip_reason(c) for c in block)))))
-
-
-_EVAL_CACHE: list[Path] = []
-
-
-def _eval_cache(tmp_path_factory, shipped_home) -> Path:
-    if not _EVAL_CACHE:
-        cache = tmp_path_factory.mktemp("readme-evals")
-        (cache / "corpus").symlink_to(shipped_home, target_is_directory=True)
-        _EVAL_CACHE.append(cache)
-    return _EVAL_CACHE[0]
 
 
 def test_readme_example_output_is_what_isnad_prints(readme_env):
