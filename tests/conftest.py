@@ -130,3 +130,20 @@ def suite_cache(tmp_path_factory, shipped_home) -> Path:
     cache = tmp_path_factory.mktemp("suite-cache")
     (cache / "corpus").symlink_to(shipped_home, target_is_directory=True)
     return cache
+
+
+@pytest.fixture(scope="session")  # one Playwright per session: a second sync_playwright() in the same thread fails
+def browser():
+    """Debian's headless Chromium through Playwright (never a download)."""
+    from tests.browser_setup import LAUNCH_ARGS, chromium_path
+
+    path = chromium_path()
+    if path is None:
+        pytest.fail("/usr/bin/chromium is missing (install: python tests/browser_setup.py)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(path), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()

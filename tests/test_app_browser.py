@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.app_server import XSS, app_engine, running_app  # noqa: F401  (app_engine: a fixture)
-from tests.browser_setup import LAUNCH_ARGS, chromium_path, in_ci
+from tests.browser_setup import chromium_path, in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,20 +39,6 @@ def squash(text: str) -> str:
 MISSING = "/usr/bin/chromium is missing (install: python tests/browser_setup.py)"
 if chromium_path() is None and not in_ci():
     pytest.skip(MISSING, allow_module_level=True)
-
-
-@pytest.fixture(scope="session")  # session: set up before the (session) engine, so CI fails fast
-def browser():
-    path = chromium_path()
-    if path is None:
-        pytest.fail(MISSING + " — CI=true, so a missing browser is a failure")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(path), args=LAUNCH_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")

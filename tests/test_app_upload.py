@@ -5,13 +5,12 @@ remove it."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from index.added import AddError, add_documents, documents_dir, safe_name
 from tests.app_server import running_app
-from tests.browser_setup import LAUNCH_ARGS, chromium_path, in_ci
+from tests.browser_setup import chromium_path, in_ci
 
 QUESTION = "من أسس مدينة زمرد؟"
 FACT = "سليم القرطبي"
@@ -92,17 +91,16 @@ MISSING = "/usr/bin/chromium is missing (install: python tests/browser_setup.py)
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_upload_ask_remove_in_the_browser(upload_engine, tmp_path):
+def test_upload_ask_remove_in_the_browser(upload_engine, tmp_path, request):
     if chromium_path() is None:
         if in_ci():
             pytest.fail(MISSING)
         pytest.skip(MISSING)
-    sync_api = pytest.importorskip("playwright.sync_api")
     doc = tmp_path / "zumurrud.txt"
     doc.write_text(ZUMURRUD, encoding="utf-8")
     answers = "#isnad-chat .isnad-answer, #isnad-chat .isnad-abstain"
-    with running_app(upload_engine) as (_app, url), sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium_path()), args=LAUNCH_ARGS, headless=True)
+    browser = request.getfixturevalue("browser")  # after the skip check above
+    with running_app(upload_engine) as (_app, url):
         pg = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ar")
         pg.set_default_timeout(60_000)
         pg.goto(url)
@@ -137,4 +135,4 @@ def test_upload_ask_remove_in_the_browser(upload_engine, tmp_path):
         pg.wait_for_function(f"document.querySelectorAll('{answers}').length > 1")
         assert FACT not in pg.locator(answers.split(", ")[0] + ", " + answers.split(", ")[1]).last.inner_text()
         assert "added/zumurrud.txt" not in pg.locator("#isnad-sources").inner_text()
-        browser.close()
+        pg.close()
