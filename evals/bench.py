@@ -41,6 +41,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+from corpus.errors import UsageError
 from evals import bench_proc as P
 
 SECTIONS = ("build", "cold", "warm", "batch", "serve", "scale")
@@ -69,10 +70,6 @@ QUICK_SKIPS = {
 QUICK_REDUCED = ("1 pass per figure (full run: 3)",
                  "scale run on 10k clustered vectors only, no IVF (full run: 100k and 1M, Gaussian "
                  "and clustered, with IVF)")
-
-
-class UsageError(Exception):
-    pass
 
 
 # -- arguments --------------------------------------------------------------------------------
@@ -233,7 +230,7 @@ def _json_default(o):
 def run_bench(opts, settings, sections: list[str], log: Callable[[str], None]) -> dict:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the embedder sets it for Isnad
     from corpus.loaders import SHIPPED_DOCUMENTS
-    from index.builder import IndexParams
+    from index import IndexParams
 
     repeats = opts.repeats or (1 if opts.quick else 3)
     params = settings.index if isinstance(settings.index, IndexParams) else IndexParams()
@@ -350,13 +347,9 @@ def _guard(fn, opts):
 
 # -- sections -------------------------------------------------------------------------------------
 def _manifest(home: Path):
-    from index.manifest import MANIFEST_NAME, Manifest
-    from index.store import live_generation
+    from index import live_manifest
 
-    gen = live_generation(home)
-    if gen is None:
-        raise RuntimeError(f"no index was built in {home}")
-    return Manifest.read(gen / MANIFEST_NAME)
+    return live_manifest(home)
 
 
 def _index_cmd(home: Path, settings, docs: Path | None) -> list[str]:
@@ -494,13 +487,13 @@ def bench_warm(opts, settings, repeats: int, home: Path, log) -> dict:
     from corpus.normalize import contains_normalized
     from qa.engine import Isnad
 
-    from evals.baselines import LangChainRecipe, read_index_chunks
+    from evals.baselines import LangChainRecipe
     from evals.questions import load_corpus_questions
 
     questions = load_corpus_questions(Path(opts.questions) if opts.questions else None)
     engine = Isnad.open(settings.with_(home=home), build_if_missing=False)
     t0 = time.perf_counter()
-    recipe = LangChainRecipe(read_index_chunks(home, engine.embedder.dim), engine.embedder, k=10)
+    recipe = LangChainRecipe(engine.store.all_chunks(), engine.embedder, k=10)
     recipe_setup = time.perf_counter() - t0
     k = settings.k
     for q in questions[:3]:  # warm-up: first calls allocate buffers
@@ -610,8 +603,7 @@ def bench_warm(opts, settings, repeats: int, home: Path, log) -> dict:
 
 
 def bench_batch(opts, settings, repeats: int, tmp: Path, log) -> dict:
-    from index.builder import build_index
-    from index.embedders import make_embedder
+    from index import build_index, make_embedder
 
     from evals import benchmarks
     from evals.suites import cache_root
@@ -637,7 +629,7 @@ def bench_batch(opts, settings, repeats: int, tmp: Path, log) -> dict:
                 break
     t0 = time.perf_counter()
     rep = build_index(home, [home / "docs"], make_embedder(settings.embedder), settings.index, progress=False,
-                      on_stage=lambda m: log(f"  index: {m}"))
+                      stage=lambda m: log(f"  index: {m}"))
     setup_s = time.perf_counter() - t0
     qfile = tmp / f"{key}-questions.jsonl"
     with open(qfile, "w", encoding="utf-8") as f:

@@ -119,7 +119,7 @@ def _search_fn(threads: str):
     """How one query is searched: "one" = on the calling thread only, as Isnad's
     IndexStore.dense_search does; "all" = FAISS's default OpenMP threads."""
     if threads == "one":
-        from index.store import search_single_thread
+        from index import search_single_thread
 
         return search_single_thread
     return lambda index, q, k: index.search(q, k)
@@ -312,7 +312,7 @@ def scale_run(sizes: list[int], kinds: list[str], *, hnsw_m: int, hnsw_ef_constr
     import faiss
 
     out: dict = {"dim": DIM, "k": K, "queries_recall": n_queries, "queries_latency": lat_queries,
-                 "query_threads": "one (index.store.search_single_thread, as Isnad searches)",
+                 "query_threads": "one (index.search_single_thread, as Isnad searches)",
                  "faiss_threads": faiss.omp_get_max_threads(),
                  "data": {"gaussian": "i.i.d. N(0, I), L2-normalized",
                           "clustered": f"Gaussian mixture shaped like real e5 vectors: mean norm "

@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.errors import UsageError
 from corpus.files import printable
 from corpus.loaders import SHIPPED_DOCUMENTS
 from index.builder import BuildReport, IndexParams, build_locked
@@ -31,7 +32,7 @@ MAX_NAME_BYTES = 200  # below every file system's 255, with room for a temporary
 FORMATS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")  # what `isnad add` and the app accept
 
 
-class AddError(ValueError):
+class AddError(UsageError):
     """Bad input to add/remove (the caller's): nothing was changed."""
 
 

@@ -44,7 +44,7 @@ from index.manifest import FORMAT_VERSION, MANIFEST_NAME, IndexProblem, Manifest
 from index.sentence_vectors import add_sentence_vectors
 from index.sources import collect_files, file_size, load_and_chunk
 from index.space import check_free_space, directory_bytes, disk_full_error, needed_bytes, one_line
-from index.store import FAISS_NAME, SQLITE_NAME, open_writable, vector_blob
+from index.schema import FAISS_NAME, SQLITE_NAME, open_writable, vector_blob
 
 EMBED_BATCH = 16
 # Test-only hook (tests/test_reliability.py): ISNAD_TEST_PAUSE_AT=<stage> parks a build

@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from corpus.files import printable
-from index.added import ADDED_PREFIX, FORMATS, AddError, add_documents, remove_documents
+from index import ADDED_PREFIX, FORMATS, AddError, add_documents, remove_documents
 from ui import app_render as R
 
 log = logging.getLogger("isnad.app")

@@ -29,10 +29,10 @@ def format_documents(documents, page_counts: dict[str, int]) -> str:
 
 
 def cmd_docs(args) -> int:
-    from index.store import IndexStore
+    from index import open_index
     from qa.settings import Settings
 
-    store = IndexStore.open(Settings.from_env(home=args.home).home)
+    store = open_index(Settings.from_env(home=args.home).home)
     try:
         documents = store.documents()
         counts = {d.doc_id: len(store.page_starts(d.doc_id)) for d in documents}
@@ -54,13 +54,10 @@ def _counts(report) -> str:
 def cmd_add(args, settings, stage) -> int:
     """`isnad add PATH...`: copy each file into HOME/documents/ and update the index."""
     from corpus.files import printable
-    from index.added import add_documents
-    from index.embedders import make_embedder
-
-    from index.home import home_state
+    from index import add_documents, index_status, make_embedder
 
     files = [(Path(p).expanduser(), Path(p).name) for p in args.paths]
-    if home_state(settings.home).fresh and all(p.is_file() for p, _ in files):
+    if index_status(settings.home).fresh and all(p.is_file() for p, _ in files):
         stage(f"first run: building the index of the shipped corpus in {settings.home}, with these documents")
     report = add_documents(settings.home, files, make_embedder(settings.embedder), settings.index,
                            stage=stage)
@@ -73,14 +70,10 @@ def cmd_add(args, settings, stage) -> int:
 def cmd_remove(args, settings, stage) -> int:
     """`isnad remove DOC_ID...`: delete added documents (HOME/documents/) and update the index."""
     from corpus.files import printable
-    from index.added import remove_documents
-    from index.embedders import make_embedder
+    from index import make_embedder, remove_documents
 
-    from index.home import live_contents
-
-    _, indexed = live_contents(settings.home)
     report = remove_documents(settings.home, list(args.doc_ids), make_embedder(settings.embedder),
-                              settings.index, indexed=indexed, stage=stage)
+                              settings.index, stage=stage)
     for doc_id in report.doc_ids:
         print(f"removed {printable(doc_id)}")
     print(f"index updated: {_counts(report)} ({settings.home})")
