@@ -14,7 +14,6 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from corpus.errors import UsageError
 from ui.terminal import BIDI_MODES, Terminal, bidi_mode, format_answer, line_counter, print_json
@@ -158,17 +157,11 @@ def _settings(args):
     settings = Settings.from_env(home=args.home, embedder=args.embedder, llm=getattr(args, "llm", None),
                                  llm_url=getattr(args, "llm_url", None),
                                  llm_timeout=getattr(args, "llm_timeout", None))
-    if not args.embedder and not _env_embedder():
+    if not args.embedder and not os.environ.get("ISNAD_EMBEDDER"):
         found = embedder_spec_for(settings.home)
         if found:  # load an existing index with the embedder it was built with
             settings = settings.with_(embedder=found)
     return settings
-
-
-def _env_embedder() -> str | None:
-    import os
-
-    return os.environ.get("ISNAD_EMBEDDER")
 
 
 def _stage(msg: str) -> None:
@@ -195,44 +188,9 @@ def _first_build_notice(settings):
 
 
 def cmd_index(args) -> int:
-    from dataclasses import replace
+    from ui.cli_docs import cmd_index as index
 
-    from corpus.files import printable
-    from ui.cli_docs import replaced_note
-    from index import index_status, make_embedder, update_index
-
-    settings = _settings(args)
-    docs = None
-    if args.docs:
-        docs = [Path(d).expanduser() for d in args.docs]
-        for d in docs:
-            if not d.is_dir():
-                raise UsageError(f"{printable(str(d))}: not a directory")
-    params = replace(settings.index, follow_symlinks=True) if args.follow_symlinks else settings.index
-    embedder = make_embedder(settings.embedder)
-    before = index_status(settings.home)
-    before_sources, before_docs = before.live_sources, before.live_documents
-    report = update_index(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=_stage)
-    # What left the index, counted against what it held (also when it was rebuilt from new folders).
-    gone = before_docs - set(report.added + report.changed + report.unchanged) | set(report.removed)
-    note = replaced_note(before_sources, gone, index_status(settings.home).sources)
-    if note:
-        print(f"isnad: {printable(note)}", file=sys.stderr)
-    for s in report.skipped:
-        print(f"isnad: skipped {printable(s.reason)}", file=sys.stderr)
-    skipped = {s.doc_id for s in report.skipped}
-    if report.up_to_date:
-        print(f"index up to date: {report.chunks_total} chunks ({settings.home})")
-    else:
-        added = [d for d in report.added if d not in skipped]
-        changed = [d for d in report.changed if d not in skipped]
-        print(
-            f"indexed in {report.seconds:.1f} s: {len(added)} added, {len(changed)} changed, "
-            f"{len(gone)} removed, {len(report.unchanged)} unchanged, {len(skipped)} skipped; "
-            f"{report.chunks_total} chunks "
-            f"({report.chunks_embedded} embedded, {report.faiss_kind} index) in {settings.home}"
-        )
-    return EXIT_OK
+    return index(args, _settings(args), _stage)
 
 
 def cmd_ask(args) -> int:
@@ -341,6 +299,7 @@ def _index_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--rebuild", action="store_true", help="re-embed everything")
     s.add_argument("--follow-symlinks", action="store_true",
                    help="also index files that symbolic links reach outside the folder")
+    s.add_argument("--json", action="store_true", help="print the build report as JSON")
 
 
 def _ask_arguments(s: argparse.ArgumentParser) -> None:
