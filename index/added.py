@@ -107,25 +107,36 @@ def add_documents(home: Path, files: list[tuple[Path, str]], embedder: Embedder,
         for (path, _), name in zip(files, names):
             _check_readable(staging / name, str(path), params)
         plan = dict.fromkeys(names)
-        with build_lock(home, stage):
-            sources = _sources_of(home)
-            backup = staging / ".replaced"
-            backup.mkdir()
-            try:
-                for name in plan:
-                    if (folder / name).exists():
-                        os.replace(folder / name, backup / name)
-                    os.replace(staging / name, folder / name)
-                report = build_locked(home, sources, embedder, params, progress=progress, stage=stage)
-            except BaseException:
-                for name in plan:  # the folder as it was: the index did not change
-                    (folder / name).unlink(missing_ok=True)
-                    if (backup / name).exists():
-                        os.replace(backup / name, folder / name)
-                raise
+        backup = staging / ".replaced"
+        backup.mkdir()
+
+        def moves() -> list[tuple[Path, Path]]:  # a document of the same name steps aside
+            replaced = [(folder / n, backup / n) for n in plan if (folder / n).exists()]
+            return replaced + [(staging / n, folder / n) for n in plan]
+
+        report = _moved_and_built(home, moves, embedder, params, progress, stage)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return AddReport(report, [ADDED_PREFIX + n for n in plan])
+
+
+def _moved_and_built(home: Path, moves, embedder: Embedder, params: IndexParams | None,
+                     progress: bool | None, stage) -> BuildReport:
+    """Under the build lock: make the file moves `moves()` lists (src, dst), then build.
+    A build that fails undoes them, last first: the folder as it was, as the index is."""
+    with build_lock(home, stage):
+        sources = _sources_of(home)
+        done: list[tuple[Path, Path]] = []
+        try:
+            for src, dst in moves():
+                os.replace(src, dst)
+                done.append((src, dst))
+            return build_locked(home, sources, embedder, params, progress=progress, stage=stage)
+        except BaseException:
+            for src, dst in reversed(done):
+                if dst.exists():
+                    os.replace(dst, src)
+            raise
 
 
 def remove_documents(home: Path, doc_ids: list[str], embedder: Embedder, params: IndexParams | None = None,
@@ -145,18 +156,10 @@ def remove_documents(home: Path, doc_ids: list[str], embedder: Embedder, params:
                            "delete the file there and run `isnad index`")
         else:
             raise AddError(f"{printable(doc_id)}: no such document (see `isnad docs`)")
-    with build_lock(home, stage):
-        sources = _sources_of(home)
-        trash = Path(tempfile.mkdtemp(prefix=".removed-", dir=folder))
-        try:
-            for name in names:
-                os.replace(folder / name, trash / name)
-            report = build_locked(home, sources, embedder, params, stage=stage)
-        except BaseException:
-            for name in names:
-                if (trash / name).exists():
-                    os.replace(trash / name, folder / name)
-            raise
-        finally:
-            shutil.rmtree(trash, ignore_errors=True)
+    trash = Path(tempfile.mkdtemp(prefix=".removed-", dir=folder))
+    try:
+        report = _moved_and_built(home, lambda: [(folder / n, trash / n) for n in names], embedder, params,
+                                  None, stage)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
     return AddReport(report, [ADDED_PREFIX + n for n in names])
