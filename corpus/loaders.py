@@ -14,6 +14,7 @@ from corpus.document import Document, DocumentError, Extracted
 from corpus.docx_reader import read_docx
 from corpus.files import SUPPORTED_SUFFIXES, Skipped, discover  # noqa: F401 (public names)
 from corpus.html_reader import read_html
+from corpus.language import guess_language
 from corpus.markdown_reader import read_markdown
 from corpus.pdf_reader import read_pdf
 from corpus.textblocks import usable_title
@@ -231,12 +232,3 @@ def guess_date(text: str) -> str | None:
     """An ISO date near the top of the document, if it gives one."""
     m = _ISO_DATE.search(text[:3000])
     return m.group(0) if m else None
-
-
-def guess_language(text: str) -> str:
-    sample = text[:5000]
-    arabic = sum(1 for c in sample if "\u0600" <= c <= "\u06ff")
-    latin = sum(1 for c in sample if c.isascii() and c.isalpha())
-    if arabic >= latin:
-        return "ar"
-    return "en" if latin else "und"

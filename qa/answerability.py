@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,28 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from corpus.normalize import normalize
+from qa.coverage import idf_coverage
+from qa.kinds import answer_kind, holds_kind
+from qa.settings import OFF_CORPUS_MAX_TERMS, OFF_CORPUS_SHARE
 
 MODEL_FILE = Path(__file__).resolve().parent / "answerability.json"
-
-_DATE_Q = re.compile(
-    r"(^|\s)(متي|امتي|امته|ايمته|في اي عام|في اي سنه|في اي العام|ما تاريخ|في اي شهر|في اي يوم|"
-    r"في اي قرن|في اي فتره|منذ متي|الي متي|when|what year|which year|what date|in what year)(\s|$)")
-_NUMBER_Q = re.compile(
-    r"(^|\s)(كم|كام|قديش|بكم|لكم|ما عدد|ما هو عدد|ما هي عدد|عدد|ما نسبه|ما هي نسبه|ما حجم|ما قيمه|ما مساحه|ما طول|"
-    r"ما ارتفاع|ما عمق|ما مقدار|how many|how much|what percentage|what number|how long|how old)(\s|$)")
-_WHO_Q = re.compile(r"^\W*(من|مين|منو)\s|(^|\s)(من هو|من هي|من هم|من الذي|من التي|who|whom|whose)(\s|$)")
-_YEAR = re.compile(r"\b(1[0-9]\d\d|20\d\d)\b")
-_MONTHS = re.compile(
-    r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
-    r"كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|ايلول|تشرين|قرن|القرن|ميلادي|هجري|"
-    r"january|february|march|april|may|june|july|august|september|october|november|december)"
-)
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
-# Number words: counts in ARCD/XQuAD answers are often written out.
-_NUMBER_WORDS = re.compile(
-    r"(^|\s)[وب]?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مائه|مئه|مئات|الف|الاف|مليون|ملايين|"
-    r"مليار|بليون|نصف|ربع|ثلث|ضعف)\w*")
-
 
 @dataclass(frozen=True)
 class Evidence:
@@ -74,38 +56,6 @@ FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "den
             "top_coverage", "missing_abs")
 
 
-def answer_kind(norm_question: str) -> str:
-    if _DATE_Q.search(norm_question):
-        return "date"
-    if _NUMBER_Q.search(norm_question):
-        return "number"
-    if _WHO_Q.search(norm_question):
-        return "who"
-    return ""
-
-
-def holds_kind(kind: str, norm_text: str, norm_question: str = "") -> bool:
-    """Does the text hold the kind of answer asked for, beyond what the question says?"""
-    if kind == "date":
-        asked = set(_YEAR.findall(norm_question))
-        years = set(_YEAR.findall(norm_text)) - asked
-        months = {m.group(0) for m in _MONTHS.finditer(norm_text)} - {
-            m.group(0) for m in _MONTHS.finditer(norm_question)}
-        return bool(years or months)
-    if kind == "number":
-        asked = set(_DIGITS.findall(norm_question))
-        if set(_DIGITS.findall(norm_text)) - asked:
-            return True
-        asked_words = {m.group(0).strip() for m in _NUMBER_WORDS.finditer(norm_question)}
-        return bool({m.group(0).strip() for m in _NUMBER_WORDS.finditer(norm_text)} - asked_words)
-    return False
-
-
-def _idf_cov(terms: set[str], have: frozenset[str], idf: dict[str, float]) -> float:
-    total = sum(idf.get(t, 1.0) for t in terms)
-    return sum(idf.get(t, 1.0) for t in terms & have) / total if total else 0.0
-
-
 def features(ev: Evidence) -> np.ndarray:
     nq = normalize(ev.question)
     nquote = normalize(ev.quote)
@@ -123,12 +73,12 @@ def features(ev: Evidence) -> np.ndarray:
         new = set(nquote.split()) - set(nq.split())
         who = min(1.0, len(new) / 8.0)
     ps = ev.passage_scores
-    cov = _idf_cov(q, ev.quote_stems, ev.idf)
+    cov = idf_coverage(q, ev.quote_stems, ev.idf)
     return np.array([
-        _idf_cov(q, ev.quote_stems, ev.idf),
-        _idf_cov(rare, ev.quote_stems, ev.idf),
+        cov,
+        idf_coverage(rare, ev.quote_stems, ev.idf),
         max(missing, default=0.0) / top,
-        _idf_cov(q, ev.passage_stems, ev.idf),
+        idf_coverage(q, ev.passage_stems, ev.idf),
         ev.dense,
         1.0 if kind in ("date", "number") else 0.0,
         1.0 if found else 0.0,
@@ -141,7 +91,7 @@ def features(ev: Evidence) -> np.ndarray:
         phrase_share(ev.q_stems, ev.quote_seq),
         ev.unseen,
         cov * ev.dense,
-        _idf_cov(q, ev.top_stems, ev.idf),
+        idf_coverage(q, ev.top_stems, ev.idf),
         min(1.0, max(missing, default=0.0) / (ev.idf_ceiling or 1.0)),
     ], dtype=np.float64)
 
@@ -181,13 +131,6 @@ class AnswerabilityModel:
             raise ValueError(f"answerability model features {names} differ from the code's {FEATURES}")
         return cls(names, np.asarray(data["mean"], float), np.asarray(data["scale"], float),
                    np.asarray(data["coef"], float), float(data["intercept"]), float(data["threshold"]))
-
-
-# A short question whose keywords are, by IDF weight, mostly in no passage of the index
-# asks about something the documents never name («عدد سكان البرازيل» over Central Asia).
-# (Longer questions: benchmark questions often word things their paragraph words otherwise.)
-OFF_CORPUS_SHARE = 0.5
-OFF_CORPUS_MAX_TERMS = 4
 
 
 def answerability(ev: Evidence, model: "AnswerabilityModel | None" = None) -> float:

@@ -16,18 +16,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.loaders import guess_language
+from corpus.language import guess_language
 from corpus.normalize import normalize
 from corpus.sentences import Span
-from qa.answerability import Evidence, answer_kind, holds_kind
-from qa.clauses import RELATIVE_DATE, asks_author, best_window
+from qa.answerability import Evidence
+from qa.clauses import best_window
 from qa.clauses import quotable as quotable_span
-from qa.retriever import Retrieved, coverage
-from qa.settings import AnswerParams
+from qa.coverage import idf_coverage as coverage
+from qa.kinds import RELATIVE_DATE, answer_kind, asks_author, holds_kind
+from qa.retriever import Retrieved
+from qa.settings import (CROSS_LINGUAL_PASSAGE_WEIGHT, CROSS_LINGUAL_SIMILARITY_WEIGHT, RELATIVE_DATE_KIND,
+                         SAME_EVENT_COVERAGE, WINDOW_KIND_WEIGHT, AnswerParams)
 from qa.types import Citation, Passage
-
-_SAME_EVENT_COVERAGE = 0.4  # share of the relative-date sentence's coverage a dated one needs
-_RELATIVE_ONLY = 0.3  # kind bonus of a relative date («الشهر الماضي») for a "when" question
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ class ExtractiveAnswerer:
         names = [coverage(q_stems, s.stems, got.idf) if guess_language(t) != asked_in else 0.0
                  for (_, s), t in zip(pairs, texts)]
         scored = [
-            ScoredSentence(p, Span(s.start, s.end), 0.7 * float(sim) + 0.3 * (p.score / best_passage)
+            ScoredSentence(p, Span(s.start, s.end), CROSS_LINGUAL_SIMILARITY_WEIGHT * float(sim)
+                           + CROSS_LINGUAL_PASSAGE_WEIGHT * (p.score / best_passage)
                            + prm.cross_lingual_kind_weight * kb
                            + prm.cross_lingual_coverage_weight * nm, float(sim))
             for (p, s), sim, kb, nm in zip(pairs, sims, kind, names)
@@ -133,7 +134,7 @@ class ExtractiveAnswerer:
         if span.end - span.start > self.params.max_quote_chars:
             span = best_window(text, best.span, set(got.query_stems), got.idf, self.stem,
                                self.params.max_quote_chars,
-                               lambda w: 0.5 * _kind_bonus(wants, w, nq) if wants else 0.0)
+                               lambda w: WINDOW_KIND_WEIGHT * _kind_bonus(wants, w, nq) if wants else 0.0)
         p = best.passage
         quote = text[span.start : span.end]
         citation = Citation(1, p.doc_id, p.title, p.chunk_id, quote, p.text, span.start, span.end,
@@ -159,9 +160,8 @@ class ExtractiveAnswerer:
         seq = tuple(s for w in quote.split() if (s := self.stem(w)))
         quote_stems = frozenset(seq)
         q_unique = set(got.query_stems)
-        total = sum(got.idf.get(t, 1.0) for t in q_unique)
-        unseen = (sum(w for t in q_unique if (w := got.idf.get(t, 1.0)) >= self.unseen_idf) / total
-                  if total else 0.0)
+        # The share of the question's weight in stems no passage holds (the highest IDF).
+        unseen = coverage(q_unique, {t for t in q_unique if got.idf.get(t, 1.0) >= self.unseen_idf}, got.idf)
         passage_stems = frozenset().union(*(s.stems for s in got.sentences.get(best.passage.chunk_id, [])))
         others = [s for s in ranked if s.passage.chunk_id != best.passage.chunk_id]
         best_other: dict[str, ScoredSentence] = {}
@@ -229,7 +229,7 @@ def _prefer_absolute_date(best: ScoredSentence, ranked: list[ScoredSentence], nq
     if not RELATIVE_DATE.search(norm) or holds_kind("date", norm, nq):
         return best
     for s in ranked[1:]:
-        if s.coverage >= _SAME_EVENT_COVERAGE * best.coverage and holds_kind("date", normalize(got_text(s)), nq):
+        if s.coverage >= SAME_EVENT_COVERAGE * best.coverage and holds_kind("date", normalize(got_text(s)), nq):
             return s
     return best
 
@@ -240,5 +240,5 @@ def _kind_bonus(wants: str, norm_sentence: str, norm_question: str = "") -> floa
     if wants in ("date", "number") and holds_kind(wants, norm_sentence, norm_question):
         return 1.0
     if wants == "date" and RELATIVE_DATE.search(norm_sentence):
-        return _RELATIVE_ONLY
+        return RELATIVE_DATE_KIND
     return 0.0

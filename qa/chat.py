@@ -15,8 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from corpus.normalize import normalize
+from qa.question import clean_question
+from qa.settings import SHORT_QUESTION_WORDS
 from qa.types import Answer
 
 # Clear signs that a question leans on an earlier turn: a question word joined to
@@ -29,9 +32,21 @@ _ANAPHORA = re.compile(
     r"^(and|what about|how about)\b",
     re.IGNORECASE,
 )
-# A question this short may be a follow-up without saying so («متى؟»): it is asked
-# on its own first, and with the earlier turn only if alone it finds no answer.
-SHORT_QUESTION_WORDS = 3
+
+
+class ChatEngine(Protocol):
+    """What a Conversation needs of an engine (qa.engine.Isnad is one)."""
+
+    llm: object | None  # the language model, None in extractive mode
+
+    def ask(self, question: str, k: int | None = None, context: str = "", id: object = None, *,
+            history: list[tuple[str, str]] | None = None, generative: bool | None = None) -> Answer: ...
+
+    def ask_stream(self, question: str, k: int | None = None, context: str = "", id: object = None, *,
+                   history: list[tuple[str, str]] | None = None,
+                   generative: bool | None = None) -> Iterator[str | Answer]: ...
+
+    def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str | None: ...
 
 
 @dataclass
@@ -43,7 +58,7 @@ class Turn:
 
 @dataclass
 class Conversation:
-    engine: object
+    engine: ChatEngine
     turns: list[Turn] = field(default_factory=list)
 
     def ask(self, question: str, k: int | None = None, generative: bool | None = None) -> Answer:
@@ -86,12 +101,10 @@ class Conversation:
         return [(t.question, t.answer.answer) for t in self.turns]
 
     def _generative(self, generative: bool | None) -> bool:
-        return generative is not False and getattr(self.engine, "llm", None) is not None
+        return generative is not False and self.engine.llm is not None
 
     def _standalone(self, question: str) -> tuple[str, str, str]:
         """(question to ask, keyword context, what it was searched with beyond itself)."""
-        from qa.engine import clean_question
-
         q = clean_question(question)  # bad input fails here, before any model call
         if not self.turns:
             return q, "", ""
@@ -102,8 +115,6 @@ class Conversation:
         return q, context, context
 
     def _record(self, question: str, answer: Answer, searched: str) -> Answer:
-        from qa.engine import clean_question
-
         asked = clean_question(question)
         if answer.question != asked:  # answered the rewritten question; show the user's own
             answer = replace(answer, question=asked)

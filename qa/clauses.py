@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from corpus.normalize import normalize
 from corpus.sentences import Span
-
-MIN_QUOTE_WORDS = 4
+from qa.settings import BIBLIOGRAPHY_LOOKBACK_CHARS, HEADING_MAX_WORDS, MIN_QUOTE_WORDS, TITLE_MAX_WORDS
 
 _URL = re.compile(r"<?(?:https?://|www\.|file:///)\S+>?")
 # Lines that label rather than state (matched on normalized text at the line start).
@@ -30,24 +29,22 @@ _BIB_HEADING = re.compile(
     r"works cited|sources|notes)"
 )
 _BYLINE = re.compile(r"^\W*(اعداد|اعدد|بقلم|كتبه|كتب|تاليف|الكاتب|الباحث|by|written by|author)\b")
-_AUTHOR_Q = re.compile(r"(كتب|كاتب|اعد|اعداد|مؤلف|مولف|الف|تاليف|بقلم|wrote|author|written|prepared)")
-_HEADING_MAX_WORDS = 10
-_TITLE_MAX_WORDS = 8
-_LOOKBACK_CHARS = 8000  # how far back to look for the heading of a bibliography section
-
-RELATIVE_DATE = re.compile(
-    r"(الشهر الماضي|العام الماضي|السنه الماضيه|الاسبوع الماضي|الشهر الجاري|العام الجاري|هذا العام|"
-    r"هذا الشهر|امس|البارحه|last (month|year|week)|this (month|year)|yesterday)"
-)
-
-
-def asks_author(norm_question: str) -> bool:
-    return bool(_AUTHOR_Q.search(norm_question))
-
 
 def is_reference(sentence: str) -> bool:
     """A sentence with a link is a bibliography entry or a source note."""
     return bool(_URL.search(sentence))
+
+
+# A reference entry in raw text: "- 3- ...", "١٢- ...", "[4] ..." (before normalize).
+_RAW_ENTRY = re.compile(r"^\s*[-–]?\s*\[?[0-9\u0660-\u0669]{1,3}\s*[\]\-–.)]")
+
+
+def reference_share(text: str) -> float:
+    """Share of a passage's lines that are bibliography entries or links, in [0, 1]."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return 0.0
+    return sum(1 for ln in lines if is_reference(ln) or _RAW_ENTRY.match(ln)) / len(lines)
 
 
 def _line_at(text: str, pos: int) -> tuple[int, int]:
@@ -61,14 +58,14 @@ def _is_heading(line: str) -> bool:
     if not stripped:
         return False
     words = stripped.split()
-    return stripped.endswith(":") and len(words) <= _HEADING_MAX_WORDS or (
+    return stripped.endswith(":") and len(words) <= HEADING_MAX_WORDS or (
         len(words) <= 5 and not stripped.endswith((".", "؟", "?", "!", "،", ",")))
 
 
 def _is_title(line: str) -> bool:
     """A line of a few words with no closing punctuation: a heading or a caption."""
     stripped = line.strip()
-    return len(stripped.split()) <= _TITLE_MAX_WORDS and not stripped.endswith(
+    return len(stripped.split()) <= TITLE_MAX_WORDS and not stripped.endswith(
         (".", "؟", "?", "!", "]", ")", "»", '"', "”"))
 
 
@@ -77,7 +74,7 @@ def in_bibliography(text: str, pos: int) -> bool:
     line_start, line_end = _line_at(text, pos)
     if _ENTRY.match(normalize(text[line_start:line_end])):
         return True
-    floor = max(0, line_start - _LOOKBACK_CHARS)
+    floor = max(0, line_start - BIBLIOGRAPHY_LOOKBACK_CHARS)
     end = line_start - 1
     while end > floor:
         start = text.rfind("\n", floor, end) + 1
@@ -85,7 +82,7 @@ def in_bibliography(text: str, pos: int) -> bool:
         if line.strip() and not _ENTRY.match(normalize(line)) and not _URL.fullmatch(line.strip()):
             if _is_heading(line):
                 return bool(_BIB_HEADING.search(normalize(line)))
-            if len(line.split()) > _HEADING_MAX_WORDS:
+            if len(line.split()) > HEADING_MAX_WORDS:
                 return False  # body prose before any heading: not in a reference list
         end = start - 1
     return False
@@ -104,7 +101,7 @@ def quotable(text: str, span: Span, author_question: bool = False) -> bool:
     norm_line = normalize(line)
     if _LABEL_LINE.match(norm_line) or _ENTRY.match(norm_line):
         return False
-    if line.strip().endswith(":") and len(line.split()) <= _HEADING_MAX_WORDS:
+    if line.strip().endswith(":") and len(line.split()) <= HEADING_MAX_WORDS:
         return False
     if sentence.strip() == line.strip() and _is_title(line):
         return False

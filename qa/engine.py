@@ -1,19 +1,28 @@
-"""The Isnad engine: load the index and the embedder once, answer many questions."""
+"""The Isnad engine: load the index and the embedder once, answer many questions.
+
+One question flows one way through modules with one job each:
+
+    qa.question   clean the text, bound it, know its language      -> Question
+    qa.retriever  dense + lexical candidates, fused and re-ranked   -> Retrieved
+    qa.answerer   choose the sentence(s) and compose the quote      -> Composed
+    qa.abstention answer or abstain by the confidence               -> Verdict
+    qa.pages      page numbers on citations and passages            -> Answer
+
+With a language model (qa.generative), the model then writes the answer from the
+same passages, checked against them. This module only wires the steps and keeps the
+loaded index current.
+"""
 from __future__ import annotations
 
 import copy
 import logging
-import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
 import numpy as np
 
-from corpus.errors import UsageError
-from corpus.loaders import guess_language
+from corpus.language import guess_language
 from index import (
     Embedder,
     IndexProblem,
@@ -25,71 +34,15 @@ from index import (
     make_embedder,
     open_index,
 )
-from qa.answerability import answerability, load_model
+from qa.abstention import ABSTAIN_AR, ABSTAIN_EN, decide  # noqa: F401 (ABSTAIN_*: public texts)
 from qa.answerer import ExtractiveAnswerer
+from qa.chat import Conversation
 from qa.pages import stream_with_pages, with_pages
-from qa.retriever import HybridRetriever
-from qa.settings import MAX_QUESTION_CHARS, GenerativeParams, Settings
+from qa.question import Question, QuestionError, clean_k, clean_question, read_question  # noqa: F401 (re-exported)
+from qa.retriever import HybridRetriever, Retrieved
+from qa.settings import GenerativeParams, Settings
 from qa.transliteration import NameMatcher
-from qa.types import Answer
-
-ABSTAIN_AR = "لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال."
-ABSTAIN_EN = "The documents available do not contain an answer to this question."
-
-# Bidi overrides/isolates and other format/control characters: never meaningful in a question.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c]")
-
-
-# Raw input longer than this is refused unread (spaces and invisible marks that the
-# cleaner would drop cannot make up the difference in any real question).
-_RAW_LIMIT = 8 * MAX_QUESTION_CHARS
-
-
-class QuestionError(UsageError):
-    """A question that cannot be answered as given (empty, too long); the message says why."""
-
-
-def clean_question(question: object) -> str:
-    """The question as Isnad will read it, or QuestionError."""
-    if not isinstance(question, str):
-        raise QuestionError("the question must be text")
-    if len(question) > _RAW_LIMIT:  # refuse huge input before scanning it character by character
-        raise QuestionError(
-            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}"
-        )
-    text = _INVISIBLE.sub("", question)
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Co") else c for c in text)
-    # Composed (NFC), as the documents are stored: a decomposed question matches too.
-    text = unicodedata.normalize("NFC", " ".join(text.split()))
-    if not text:
-        raise QuestionError("the question is empty")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}"
-        )
-    if not any(c.isalnum() for c in text):
-        raise QuestionError("the question has no words in it")
-    return text
-
-
-def is_arabic(text: str) -> bool:
-    arabic = sum(1 for c in text if "\u0600" <= c <= "\u06ff")
-    latin = sum(1 for c in text if c.isascii() and c.isalpha())
-    return arabic >= latin
-
-
-def answer_confidence(composed) -> float:
-    """How sure Isnad is that the cited sentence answers the question, in [0, 1]: the
-    answerability model (qa.answerability) on the quote's evidence; for a question in
-    another language than the corpus (no keywords to compare), the sentence's
-    similarity and its passage's."""
-    if composed is None:
-        return 0.0
-    if composed.evidence is not None:
-        return answerability(composed.evidence)
-    dense = min(1.0, max(0.0, (composed.dense - 0.75) / 0.15))
-    return 0.5 * composed.coverage + 0.5 * dense
-
+from qa.types import Answer, Passage
 
 log = logging.getLogger("isnad.engine")
 
@@ -109,8 +62,7 @@ class _Loaded:
 class Isnad:
     """Loaded once per process; `ask` is safe to call from several threads. A new
     index built meanwhile (by `isnad index` in another process) is picked up between
-    questions: the live index's signature (one stat) is looked at at most every
-    settings.refresh_seconds.
+    questions: CURRENT is looked at (one stat) at most every settings.refresh_seconds.
 
     With a language model (settings.generative, or `chat_model`: any LangChain chat
     model), answers are written by the model and checked by qa.generative; the
@@ -163,7 +115,7 @@ class Isnad:
             try:
                 store = open_index(self.settings.home, self.embedder.id)
             except IndexProblem as exc:
-                self._signature = signature  # tried once: again only when the live index changes
+                self._signature = signature  # tried once: again only when CURRENT changes
                 log.warning("a new index is live but does not load (%s); still answering from %s",
                             exc, old.generation)
                 return False
@@ -186,7 +138,7 @@ class Isnad:
         `chat_model` (a LangChain chat model) turns generative answers on with it."""
         settings = settings or Settings.from_env()
         embedder = make_embedder(settings.embedder)
-        # Repairs a missing live pointer; builds only what the home records (index.home).
+        # Repairs a missing CURRENT; builds only what the home records (index.home).
         ensure_index(settings.home, embedder, settings.index, build=build_if_missing,
                      progress=progress, stage=on_stage)
         store = open_index(settings.home, expected_embedder_id=embedder.id)
@@ -273,44 +225,36 @@ class Isnad:
             corpus_arabic=self.corpus_language == "ar", max_quote_chars=self.settings.answer.max_quote_chars,
         )
 
-    def _extractive(self, question: str, k: int | None, context: str, id: object):
-        t0 = time.perf_counter()
-        q = clean_question(question)
-        k = _clean_k(k, self.settings.k)
-        loaded = self._loaded  # one generation for the whole question
+    def retrieve(self, question: str, k: int | None = None, context: str = "") -> Retrieved:
+        """The passages `ask` would answer from (pages not set), for callers that want
+        retrieval alone (qa.langchain_retriever). Raises QuestionError."""
+        return self._retrieve(self._loaded, read_question(question), clean_k(k, self.settings.k), context)
+
+    def _retrieve(self, loaded: "_Loaded", question: Question, k: int, context: str) -> Retrieved:
+        """Hybrid retrieval for a cleaned question; `context` (earlier chat turns) widens
+        the query. Latin-script names also search for their Arabic spelling in the corpus."""
         context = context if isinstance(context, str) else ""
-        query = f"{context} {q}".strip() if context else q
-        asked_in = "ar" if is_arabic(q) else guess_language(q)
-        # Latin-script names also search for their Arabic spelling in the corpus.
-        spellings = loaded.names.expand(q) if asked_in != "ar" else ""
-        got = loaded.retriever.retrieve(query, k, question_language=asked_in, names=spellings)
+        query = f"{context} {question.text}".strip() if context else question.text
+        spellings = loaded.names.expand(question.text) if question.language != "ar" else ""
+        return loaded.retriever.retrieve(query, k, question_language=question.language, names=spellings)
+
+    def _extractive(self, question: str, k: int | None, context: str, id: object) -> tuple[Answer, Retrieved]:
+        """question -> Question -> Retrieved -> Composed -> Verdict -> Answer (no pages yet)."""
+        t0 = time.perf_counter()
+        q = read_question(question)
+        loaded = self._loaded  # one generation for the whole question
+        got = self._retrieve(loaded, q, clean_k(k, self.settings.k), context)
         t1 = time.perf_counter()
-        # Cross-lingual is a property of the question and the passages it may be answered
-        # from, not of the corpus: then sentences are chosen by similarity (in any language).
-        # One passage in another language (an English abstract beside Arabic text) does
-        # not make the question cross-lingual: the first passage's language, or most of them.
-        top = got.passages[: self.settings.answer.passages_considered_cross_lingual]
-        other = [guess_language(p.text) != asked_in for p in top]
-        cross = bool(other) and (other[0] or 2 * sum(other) > len(other))
+        cross = _cross_lingual(q.language, got.passages, self.settings.answer.passages_considered_cross_lingual)
         composed = loaded.answerer.compose(
-            q, got, loaded.store.document_text,
+            q.text, got, loaded.store.document_text,
             (lambda texts: self._sentence_vectors(loaded.store, texts)) if cross else None
         )
-        confidence = answer_confidence(composed)
-        prm = self.settings.answer
-        if cross or composed is None or composed.evidence is None:
-            threshold = prm.abstain_below_cross_lingual
-        else:
-            threshold = prm.abstain_below if prm.abstain_below is not None else load_model().threshold
-        abstain = composed is None or confidence < threshold
-        if abstain:
-            text, citations = (ABSTAIN_AR if is_arabic(q) else ABSTAIN_EN), []
-        else:
-            text, citations = composed.text, composed.citations
+        verdict = decide(q.text, composed, self.settings.answer, cross)
         t2 = time.perf_counter()
         return Answer(
-            question=q, answer=text, abstained=abstain, citations=citations,
-            passages=got.passages, id=id, confidence=round(confidence, 4),
+            question=q.text, answer=verdict.text, abstained=verdict.abstained, citations=verdict.citations,
+            passages=got.passages, id=id, confidence=round(verdict.confidence, 4),
             timing_ms={"embed": got.embed_ms, "search": got.search_ms, "retrieve": (t1 - t0) * 1000,
                        "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000},
         ), got
@@ -323,9 +267,7 @@ class Isnad:
             stored.update(zip(missing, self.embedder.embed_passages(missing)))
         return np.stack([stored[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
 
-    def conversation(self) -> "Conversation":
-        from qa.chat import Conversation
-
+    def conversation(self) -> Conversation:
         return Conversation(self)
 
     # -- what the faces show --------------------------------------------------------
@@ -345,17 +287,16 @@ class Isnad:
         }
 
 
-def _clean_k(k: object, default: int) -> int:
-    """k as a number of passages in 1..50 (QuestionError for something that is not one)."""
-    if k is None or k == 0:
-        return max(1, min(int(default), 50))
-    try:
-        value = int(k)
-    except (TypeError, ValueError, OverflowError):
-        raise QuestionError(f"k must be a whole number of passages, not {str(k)[:40]!r}") from None
-    return max(1, min(value, 50))
+def _cross_lingual(asked_in: str, passages: list[Passage], depth: int) -> bool:
+    """Cross-lingual is a property of the question and the passages it may be answered
+    from, not of the corpus: then sentences are chosen by similarity (in any language).
+    One passage in another language (an English abstract beside Arabic text) does not
+    make the question cross-lingual: the first passage's language, or most of them."""
+    other = [guess_language(p.text) != asked_in for p in passages[:depth]]
+    return bool(other) and (other[0] or 2 * sum(other) > len(other))
 
 
 def _majority_language(store: SearchIndex) -> str:
     langs = [d.language for d in store.documents()]
     return max(set(langs), key=langs.count) if langs else "ar"
+

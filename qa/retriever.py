@@ -6,14 +6,15 @@ Fusion and weights were chosen on XQuAD-ar and ARCD-train (see README, "Measured
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from corpus.loaders import guess_language
+from corpus.language import guess_language
 from index import Embedder, SearchIndex, StoredChunk, StoredSentence
+from qa.clauses import reference_share
+from qa.coverage import idf_coverage
 from qa.settings import RetrievalParams
 from qa.types import Passage
 
@@ -31,14 +32,6 @@ class Retrieved:
     idf: dict[str, float] = field(default_factory=dict)
 
 
-def coverage(query_stems: set[str], stems: frozenset[str], idf: dict[str, float]) -> float:
-    """IDF-weighted share of the question's stems that `stems` contains, in [0, 1]."""
-    total = sum(idf.get(t, 1.0) for t in query_stems)
-    if not total:
-        return 0.0
-    return sum(idf.get(t, 1.0) for t in query_stems & stems) / total
-
-
 class HybridRetriever:
     def __init__(self, store: SearchIndex, embedder: Embedder, params: RetrievalParams) -> None:
         self.store = store
@@ -46,10 +39,9 @@ class HybridRetriever:
         self.params = params
         self._profiles: dict[int, tuple[str, float]] = {}
 
-    def retrieve(self, query: str, k: int, lexical_query: str | None = None,
-                 question_language: str | None = None, names: str = "") -> Retrieved:
-        """Top-k passages. `lexical_query` (default `query`) feeds the keyword side only.
-        Language is a property of each passage: for a passage in another language than
+    def retrieve(self, query: str, k: int, question_language: str | None = None,
+                 names: str = "") -> Retrieved:
+        """Top-k passages. Language is a property of each passage: for a passage in another language than
         the question (`question_language`, default guessed from `query`) keywords rarely
         match, so its score leans on the dense side; no passage is dropped for its language.
         `names`: the question's names as spelled in the passages' script (Samarkand ->
@@ -62,7 +54,7 @@ class HybridRetriever:
         asked_in = question_language or guess_language(query)
         n = max(p.candidates, k * 4)
         dense = self.store.dense_search(qvec, n)
-        analyzed = self.store.analyzer.analyze(" ".join(filter(None, (lexical_query or query, names))))
+        analyzed = self.store.analyzer.analyze(" ".join(filter(None, (query, names))))
         lexical = self.store.lexical_search(analyzed.stems, analyzed.words, n, p.word_weight)
         idf = self.store.idf(analyzed.stems)
         q_stems = set(analyzed.stems)
@@ -82,30 +74,9 @@ class HybridRetriever:
             fused = sorted(((cid, s + (p.name_weight * found.get(cid, 0.0) if cid in other else 0.0))
                             for cid, s in fused), key=lambda kv: kv[1], reverse=True)
 
-        # Re-rank the head of the list by the best single sentence's coverage (in any
-        # language: the lexical query may hold the Arabic spelling of a Latin name).
         head = [cid for cid, _ in fused[: max(p.rerank_depth, k)]]
         sentences = self.store.sentences(head)
-        if p.coverage_weight and q_stems:
-            # = max(coverage(q_stems, s.stems, idf)), with the question's weights summed once
-            weight_of = {t: idf.get(t, 1.0) for t in q_stems}
-            total = sum(weight_of.values())
-            best = {cid: (max((sum(weight_of[t] for t in q_stems & s.stems) for s in sentences[cid]),
-                              default=0.0) / total if total else 0.0)
-                    for cid in head if cid not in asides}
-            bonus = _minmax(list(best.items()))
-            fused = sorted(
-                ((cid, s + p.coverage_weight * bonus.get(cid, 0.0)) for cid, s in fused),
-                key=lambda kv: kv[1], reverse=True,
-            )
-        if asides:
-            fused = sorted(((cid, s * p.minority_factor if cid in asides else s) for cid, s in fused),
-                           key=lambda kv: kv[1], reverse=True)
-        if p.reference_penalty:
-            # Reference lists and source lines name where something is said; they rarely
-            # say it, yet share the question's names and (in their language) its words.
-            fused = sorted(((cid, s * (1 - p.reference_penalty * profiles.get(cid, ("", 0.0))[1]))
-                            for cid, s in fused), key=lambda kv: kv[1], reverse=True)
+        fused = self._rerank(fused, sentences, q_stems, idf, asides, profiles)
         chunks = self.store.chunks([cid for cid, _ in fused[:n]])
         ranked = [(chunks[cid], s) for cid, s in fused if cid in chunks]
         passages, kept = deduplicate(ranked, k)
@@ -119,6 +90,32 @@ class HybridRetriever:
             dense={c.chunk_id: dense_by_id.get(c.id, floor) for c in kept},
             query_stems=analyzed.stems, idf=idf,
         )
+
+    def _rerank(self, fused: list[tuple[int, float]], sentences: dict[int, list[StoredSentence]],
+                q_stems: set[str], idf: dict[str, float], asides: set[int],
+                profiles: dict[int, tuple[str, float]]) -> list[tuple[int, float]]:
+        """The fused ranking re-ranked: the head (whose `sentences` are given) by its best
+        sentence's coverage; asides and reference lines weighed down."""
+        p = self.params
+        # Re-rank the head of the list by the best single sentence's coverage (in any
+        # language: the lexical query may hold the Arabic spelling of a Latin name).
+        if p.coverage_weight and q_stems:
+            best = {cid: max((idf_coverage(q_stems, s.stems, idf) for s in sentences[cid]), default=0.0)
+                    for cid in sentences if cid not in asides}
+            bonus = _minmax(list(best.items()))
+            fused = sorted(
+                ((cid, s + p.coverage_weight * bonus.get(cid, 0.0)) for cid, s in fused),
+                key=lambda kv: kv[1], reverse=True,
+            )
+        if asides:
+            fused = sorted(((cid, s * p.minority_factor if cid in asides else s) for cid, s in fused),
+                           key=lambda kv: kv[1], reverse=True)
+        if p.reference_penalty:
+            # Reference lists and source lines name where something is said; they rarely
+            # say it, yet share the question's names and (in their language) its words.
+            fused = sorted(((cid, s * (1 - p.reference_penalty * profiles.get(cid, ("", 0.0))[1]))
+                            for cid, s in fused), key=lambda kv: kv[1], reverse=True)
+        return fused
 
     def _profile(self, chunk: StoredChunk) -> tuple[str, float]:
         """A passage's own language and the share of its lines that are references
@@ -138,20 +135,8 @@ class HybridRetriever:
         if not top or not q_stems:
             return 0.0
         sentences = self.store.sentences(top)
-        return max(coverage(q_stems, frozenset().union(*(s.stems for s in sentences[c])), idf)
+        return max(idf_coverage(q_stems, frozenset().union(*(s.stems for s in sentences[c])), idf)
                    for c in top)
-
-
-_URL = re.compile(r"(?:https?://|www\.|file:///)\S+")
-_ENTRY = re.compile(r"^\s*[-–]?\s*\[?[0-9\u0660-\u0669]{1,3}\s*[\]\-–.)]")  # "- 3- ...", "١٢- ...", "[4] ..."
-
-
-def reference_share(text: str) -> float:
-    """Share of a passage's lines that are bibliography entries or links, in [0, 1]."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return 0.0
-    return sum(1 for ln in lines if _URL.search(ln) or _ENTRY.match(ln)) / len(lines)
 
 
 def adaptive_dense_weight(params: RetrievalParams, lexical_coverage: float) -> float:

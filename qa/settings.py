@@ -1,27 +1,84 @@
 """All of Isnad's tunable settings, in one place, with the measured defaults.
 
-The CLI and the web app build a `Settings` from flags and environment variables
-(`Settings.from_env`); nothing else reads the environment, except that the API key
-of a generative model is read from the variable `GenerativeParams.api_key_env`
-names when the model is created (so the key never sits in a Settings).
+Two kinds live here:
+- the frozen `Settings` (with RetrievalParams, AnswerParams, GenerativeParams and
+  index.builder.IndexParams inside), built ONCE per process by `Settings.from_env`
+  at the entry point (the CLI, the app, the evals) and passed down to the engine;
+- the module constants below: the fixed limits and the weights of the answer
+  heuristics (qa.answerer, qa.clauses, qa.answerability, qa.chat, qa.generative),
+  named and measured here rather than buried in the code that uses them.
+
+`Settings.from_env` reads the environment once (a snapshot); nothing else in qa
+reads it, except that the API key of a generative model is read from the variable
+`GenerativeParams.api_key_env` names when the model is created (so the key never
+sits in a Settings). The index limits (IndexParams) are defined in index.builder,
+the lowest layer that uses them, because index may not import qa.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from corpus.errors import UsageError
 from index import DEFAULT_EMBEDDER, IndexParams
 
+# -- limits ----------------------------------------------------------------------------
 MAX_QUESTION_CHARS = 2000
+# Raw input longer than this is refused unread (spaces and invisible marks that the
+# cleaner would drop cannot make up the difference in any real question).
+RAW_QUESTION_LIMIT = 8 * MAX_QUESTION_CHARS
+MAX_K = 50  # passages one answer may return: the engine, the CLI's --k and the app's slider
+DEFAULT_K = 5
+
+# -- answer heuristics (qa.answerer, qa.clauses) ----------------------------------------
+SAME_EVENT_COVERAGE = 0.4  # share of a relative-date sentence's coverage a dated one needs
+RELATIVE_DATE_KIND = 0.3  # kind bonus of a relative date («الشهر الماضي») for a "when" question
+WINDOW_KIND_WEIGHT = 0.5  # kind bonus inside the window chosen from a long sentence
+CROSS_LINGUAL_SIMILARITY_WEIGHT = 0.7  # cross-lingual sentence score: similarity ...
+CROSS_LINGUAL_PASSAGE_WEIGHT = 0.3  # ... and its passage's rank score (relative to the best)
+MIN_QUOTE_WORDS = 4  # shorter sentences are never quoted
+HEADING_MAX_WORDS = 10
+TITLE_MAX_WORDS = 8
+BIBLIOGRAPHY_LOOKBACK_CHARS = 8000  # how far back to look for the heading of a reference list
+
+# -- confidence and abstention (qa.abstention, qa.answerability) ------------------------
+# Cross-lingual confidence: half sentence coverage, half the cited passage's cosine
+# scaled from DENSE_FLOOR (unrelated text, multilingual E5) over DENSE_SPAN.
+CROSS_LINGUAL_DENSE_FLOOR = 0.75
+CROSS_LINGUAL_DENSE_SPAN = 0.15
+# A short question whose keywords are, by IDF weight, mostly in no passage of the index
+# asks about something the documents never name («عدد سكان البرازيل» over Central Asia).
+# (Longer questions: benchmark questions often word things their paragraph words otherwise.)
+OFF_CORPUS_SHARE = 0.5
+OFF_CORPUS_MAX_TERMS = 4
+
+# -- chat (qa.chat) ---------------------------------------------------------------------
+# A question this short may be a follow-up without saying so («متى؟»): it is asked
+# on its own first, and with the earlier turn only if alone it finds no answer.
+SHORT_QUESTION_WORDS = 3
+
+# -- names in Latin script (qa.transliteration) ------------------------------------------
+MIN_SKELETON = 3  # shorter skeletons match too many unrelated words
+MAX_SPELLINGS = 4  # Arabic spellings kept per Latin name
+FUZZY_FROM = 5  # skeletons this long match within one edit
+
+# -- checking a model's answer (qa.generative) -------------------------------------------
+# Multilingual E5 puts unrelated text near 0.8 and a translation near 0.9.
+CLAIM_DENSE_FLOOR, CLAIM_DENSE_SPAN = 0.80, 0.10  # cosine -> support in [0, 1], cross-lingual claims
+CLAIM_JOIN_GAIN = 0.1  # a further citation of a claim must add this much coverage of its own
+STREAM_TIMEOUT_FACTOR = 5  # a streamed answer is cut after this x GenerativeParams.timeout
+HISTORY_ANSWER_CHARS = 600  # an earlier answer shown to the model is cut to this
+REWRITE_MAX_CHARS = 400  # a rewritten follow-up longer than this (and 4x the question) is malformed
 
 
-def default_home() -> Path:
+def default_home(environ: Mapping[str, str] | None = None) -> Path:
     """$ISNAD_HOME, else $XDG_DATA_HOME/isnad, else ~/.local/share/isnad (never in the repo)."""
-    if os.environ.get("ISNAD_HOME"):
-        return Path(os.environ["ISNAD_HOME"]).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    env = os.environ if environ is None else environ
+    if env.get("ISNAD_HOME"):
+        return Path(env["ISNAD_HOME"]).expanduser()
+    xdg = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(xdg) / "isnad"
 
 
@@ -71,7 +128,6 @@ class SettingsError(UsageError):
     """A setting given on the command line or in the environment is not valid."""
 
 
-LLM_PROVIDERS = ("openai", "ollama")  # built in; other LangChain providers via init_chat_model
 _LLM_OFF = ("", "none", "off", "extractive")
 
 
@@ -134,18 +190,25 @@ class Settings:
     index: IndexParams = field(default_factory=IndexParams)
     retrieval: RetrievalParams = field(default_factory=RetrievalParams)
     answer: AnswerParams = field(default_factory=AnswerParams)
-    k: int = 5  # passages returned with an answer
+    k: int = DEFAULT_K  # passages returned with an answer (at most MAX_K)
     generative: GenerativeParams = field(default_factory=GenerativeParams)  # off by default
     # A long-lived engine (the app) looks at most this often for a newer index to switch to.
     refresh_seconds: float = 1.0
+    # True when the embedder was chosen (a flag or ISNAD_EMBEDDER), not defaulted: an
+    # existing index is then loaded with the embedder it was built with.
+    embedder_chosen: bool = False
 
     @classmethod
     def from_env(cls, home: str | Path | None = None, embedder: str | None = None,
                  llm: str | None = None, llm_url: str | None = None,
-                 llm_timeout: float | None = None) -> "Settings":
-        """Arguments win over the environment: ISNAD_HOME, ISNAD_EMBEDDER, and for
-        generative answers ISNAD_LLM (PROVIDER:MODEL), ISNAD_LLM_URL, ISNAD_LLM_TIMEOUT."""
-        timeout = llm_timeout if llm_timeout is not None else os.environ.get("ISNAD_LLM_TIMEOUT") or None
+                 llm_timeout: float | None = None,
+                 environ: Mapping[str, str] | None = None) -> "Settings":
+        """Arguments win over the environment (`environ`, default a snapshot of
+        os.environ, read here only): ISNAD_HOME, ISNAD_EMBEDDER, ISNAD_MAX_DOCUMENT_CHARS,
+        ISNAD_MAX_ARCHIVE_MB, and for generative answers ISNAD_LLM (PROVIDER:MODEL),
+        ISNAD_LLM_URL, ISNAD_LLM_TIMEOUT."""
+        env = dict(os.environ if environ is None else environ)
+        timeout = llm_timeout if llm_timeout is not None else env.get("ISNAD_LLM_TIMEOUT") or None
         extra = {}
         if timeout is not None:
             try:
@@ -154,12 +217,14 @@ class Settings:
                 raise SettingsError(f"ISNAD_LLM_TIMEOUT={timeout!r}: expected seconds") from None
             if not extra["timeout"] > 0:
                 raise SettingsError("the model timeout must be more than 0 seconds")
-        spec = llm if llm is not None else os.environ.get("ISNAD_LLM")
-        url = llm_url if llm_url is not None else os.environ.get("ISNAD_LLM_URL")
+        spec = llm if llm is not None else env.get("ISNAD_LLM")
+        url = llm_url if llm_url is not None else env.get("ISNAD_LLM_URL")
+        chosen = embedder or env.get("ISNAD_EMBEDDER")
         return cls(
-            home=Path(home).expanduser() if home else default_home(),
-            embedder=embedder or os.environ.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
-            index=_index_params_from_env(),
+            home=Path(home).expanduser() if home else default_home(env),
+            embedder=chosen or DEFAULT_EMBEDDER,
+            embedder_chosen=bool(chosen),
+            index=_index_params_from_env(env),
             generative=GenerativeParams.from_spec(spec, url, **extra),
         )
 
@@ -167,13 +232,13 @@ class Settings:
         return replace(self, **changes)
 
 
-def _index_params_from_env() -> IndexParams:
+def _index_params_from_env(env: Mapping[str, str]) -> IndexParams:
     """One document's limits from ISNAD_MAX_DOCUMENT_CHARS (characters of extracted text)
     and ISNAD_MAX_ARCHIVE_MB (what a .docx may unzip to); the defaults otherwise."""
     changes = {}
     for var, name, scale in (("ISNAD_MAX_DOCUMENT_CHARS", "max_document_chars", 1),
                              ("ISNAD_MAX_ARCHIVE_MB", "max_archive_bytes", 2**20)):
-        raw = os.environ.get(var, "").strip()
+        raw = env.get(var, "").strip()
         if not raw:
             continue
         try:

@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterable
 
 from anyascii import anyascii
 
+from corpus.language import has_arabic
+from qa.settings import FUZZY_FROM, MAX_SPELLINGS, MIN_SKELETON
+
 # Sounds that scripts write differently are one class: q/k/c/g (Samarkand, سمرقند),
 # and the digraphs the romanizations use.
 _DIGRAPHS = [("kh", "x"), ("sh", "S"), ("ch", "S"), ("gh", "k"), ("th", "t"), ("dh", "d"), ("zh", "j"), ("ph", "f")]
@@ -28,9 +31,6 @@ _NOT_NAMES = {
     "was", "have", "has", "had", "will", "would", "could", "should", "according", "name",
     "list", "tell", "give", "describe", "explain", "between", "after", "before", "during",
 }
-MIN_SKELETON = 3  # shorter skeletons match too many unrelated words
-MAX_SPELLINGS = 4  # Arabic spellings kept per Latin name
-FUZZY_FROM = 5  # skeletons this long match within one edit
 
 
 def skeleton(word: str) -> str:
@@ -81,7 +81,7 @@ class NameMatcher:
             if self._by_skeleton is None:
                 table: dict[str, list[tuple[int, str]]] = {}
                 for word, count in self._vocabulary():
-                    if any("\u0600" <= ch <= "\u06ff" for ch in word):
+                    if has_arabic(word):
                         sk = skeleton(word)
                         if len(sk) >= MIN_SKELETON:
                             table.setdefault(sk, []).append((count, word))

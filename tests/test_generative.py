@@ -37,7 +37,7 @@ CLAIM_FALSE = "وقد فاز فريق برشلونة بالدوري الإسبا
 
 # ------------------------------------------------------------------ helpers
 def check_citations(answer: dict, engine) -> None:
-    """The Answer JSON's citation contract of DESIGN.md, checked mechanically."""
+    """The Answer JSON's citation contract of qa/ANSWER_CONTRACT.md, checked mechanically."""
     assert set(answer) >= {"question", "answer", "abstained", "citations", "passages", "timing_ms"}
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])]
     numbers = [c["n"] for c in answer["citations"]]

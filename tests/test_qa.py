@@ -1,4 +1,4 @@
-"""The answer contract (DESIGN.md, "Answer JSON") on the shipped corpus: shape,
+"""The answer contract (qa/ANSWER_CONTRACT.md) on the shipped corpus: shape,
 [n] markers resolved, verbatim quotes at exact offsets, abstention, chat follow-ups,
 retrieval de-duplication, and the LangChain retriever."""
 from __future__ import annotations

@@ -29,7 +29,7 @@ from typing import Any
 import gradio as gr
 
 from qa.engine import Isnad, QuestionError
-from qa.settings import Settings
+from qa.settings import DEFAULT_K, MAX_K, Settings  # MAX_K: one k limit for the app, the CLI and the engine
 from qa.types import Answer
 from ui import app_render as R
 from ui.app_documents import documents_tab
@@ -46,7 +46,6 @@ EXAMPLES = (
 DEFAULT_CONCURRENCY = 4
 SESSION_CAPACITY = 1000  # sessions whose state is kept (least recently used dropped first)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-MAX_K = 20
 
 
 @dataclass
@@ -67,7 +66,7 @@ class ChatController:
 
     def __init__(self, engine: Isnad) -> None:
         self.engine = engine
-        self.default_k = max(1, min(int(engine.settings.k or 5), MAX_K))
+        self.default_k = max(1, min(int(engine.settings.k or DEFAULT_K), MAX_K))
 
     def new_session(self) -> Session:
         return Session(conversation=self.engine.conversation())
@@ -238,7 +237,7 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
         return gr.Column(visible=False)
 
     def ask(question: str, k: int = default_k) -> dict:
-        """Answer one question; returns the Answer JSON (see DESIGN.md)."""
+        """Answer one question; returns the Answer JSON (qa/ANSWER_CONTRACT.md)."""
         return ctl.ask_json(question, k)
 
     # ----------------------------------------------------------------- layout

@@ -157,7 +157,7 @@ def _settings(args):
     settings = Settings.from_env(home=args.home, embedder=args.embedder, llm=getattr(args, "llm", None),
                                  llm_url=getattr(args, "llm_url", None),
                                  llm_timeout=getattr(args, "llm_timeout", None))
-    if not args.embedder and not os.environ.get("ISNAD_EMBEDDER"):
+    if not settings.embedder_chosen:
         found = embedder_spec_for(settings.home)
         if found:  # load an existing index with the embedder it was built with
             settings = settings.with_(embedder=found)
@@ -198,8 +198,10 @@ def cmd_ask(args) -> int:
         raise UsageError("give either a question or --batch FILE, not both")
     if not args.batch and args.question is None:
         raise UsageError('give a question: isnad ask "..." (or --batch FILE.jsonl)')
-    if args.k is not None and not 1 <= args.k <= 50:
-        raise UsageError("--k must be between 1 and 50")
+    from qa.settings import MAX_K
+
+    if args.k is not None and not 1 <= args.k <= MAX_K:
+        raise UsageError(f"--k must be between 1 and {MAX_K}")
     if args.batch:
         from ui.batch import ask_batch
 

@@ -161,7 +161,7 @@ LineOf = Callable[[str, int], "int | None"]  # (doc_id, offset) -> 1-based line 
 
 def answer_language(answer) -> str:
     """Labels follow the question's language (Arabic unless the question has no Arabic)."""
-    from qa.engine import is_arabic
+    from corpus.language import is_arabic
 
     return "ar" if is_arabic(answer.question) else "en"
 

@@ -6,11 +6,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from qa.generative.checking import Evidence, _is_arabic, check_answer
+from corpus.language import is_arabic
+from qa.generative.checking import Evidence, check_answer
 from qa.generative.errors import GenerativeError
 from qa.generative.models import describe_failure, make_chat_model
 from qa.generative.output import _MARKER, NO_ANSWER, _has_words, message_text, strip_reasoning
-from qa.settings import GenerativeParams
+from qa.settings import HISTORY_ANSWER_CHARS, REWRITE_MAX_CHARS, STREAM_TIMEOUT_FACTOR, GenerativeParams
 from qa.types import Answer, Passage
 
 _LABEL = re.compile(r"^\s*(?:stand-?alone question|rewritten question|question|السؤال(?: المستقل| المعاد صياغته)?)\s*[:：]\s*",
@@ -101,7 +102,7 @@ class GenerativeAnswerer:
             raise GenerativeError(describe_failure(exc, self.params)) from exc
         line = next((ln for ln in strip_reasoning(reply).splitlines() if ln.strip()), "")
         line = _LABEL.sub("", line).strip().strip("\"'«»“”`*").strip()
-        if not line or not _has_words(line) or len(line) > max(400, 4 * len(question)):
+        if not line or not _has_words(line) or len(line) > max(REWRITE_MAX_CHARS, 4 * len(question)):
             raise GenerativeError("malformed rewrite from the model")
         return line
 
@@ -115,15 +116,15 @@ class GenerativeAnswerer:
 
     def generate_stream(self, question: str, passages: list[Passage], history=()) -> Iterator[str]:
         """Cumulative raw text as the model writes it. A stream that goes on longer than
-        5x the timeout is cut (the client's own timeout covers a silent service)."""
-        deadline = time.monotonic() + 5 * self.params.timeout
+        STREAM_TIMEOUT_FACTOR x the timeout is cut (the client's own timeout covers a silent service)."""
+        deadline = time.monotonic() + STREAM_TIMEOUT_FACTOR * self.params.timeout
         text = ""
         try:
             for chunk in self.model.stream(self.messages(question, passages, history)):
                 text += message_text(chunk)
                 yield text
                 if time.monotonic() > deadline:
-                    raise GenerativeError(f"the model was still writing after {5 * self.params.timeout:g} s")
+                    raise GenerativeError(f"the model was still writing after {STREAM_TIMEOUT_FACTOR * self.params.timeout:g} s")
         except GenerativeError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -162,11 +163,11 @@ class GenerativeAnswerer:
         checked = check_answer(raw, passages, ev, self.params)
         if checked.problem == "no-answer":
             return self._fallback(base, "no-answer", "", t0)
-        if not checked.problem and _is_arabic(checked.text) != _is_arabic(base.question):
+        if not checked.problem and is_arabic(checked.text) != is_arabic(base.question):
             checked.problem = "wrong-language"
         if checked.problem:
             return self._fallback(base, "unsupported", _PROBLEM_DETAIL.get(checked.problem, checked.problem), t0)
-        arabic = _is_arabic(base.question)
+        arabic = is_arabic(base.question)
         notice = _notice("dropped", arabic, self.label, n=checked.dropped) if checked.dropped else ""
         return replace(
             base, answer=checked.text, citations=checked.citations, abstained=False, notice=notice,
@@ -174,7 +175,7 @@ class GenerativeAnswerer:
         )
 
     def _fallback(self, base: Answer, kind: str, detail: str, t0: float) -> Answer:
-        notice = _notice(kind, _is_arabic(base.question), self.label, detail, abstained=base.abstained)
+        notice = _notice(kind, is_arabic(base.question), self.label, detail, abstained=base.abstained)
         if base.notice:
             notice = f"{notice} {base.notice}"
         return replace(base, notice=notice, model="", timing_ms=_timing(base.timing_ms, t0))
@@ -193,8 +194,8 @@ def _history_text(history, turns: int) -> str:
     lines = []
     for q, a in list(history)[-max(0, turns):] if turns else []:
         a = " ".join(_MARKER.sub("", a or "").split())
-        if len(a) > 600:
-            a = a[:600].rsplit(" ", 1)[0] + " …"
+        if len(a) > HISTORY_ANSWER_CHARS:
+            a = a[:HISTORY_ANSWER_CHARS].rsplit(" ", 1)[0] + " …"
         lines.append(f"User: {' '.join(q.split())}\nAssistant: {a}")
     return "\n".join(lines)
 

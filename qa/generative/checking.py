@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus.language import is_arabic
 from corpus.sentences import split_sentences
 from qa.generative.output import _DIGITS, _TERMINAL, is_no_answer, parse_claims
-from qa.settings import GenerativeParams
+from qa.settings import CLAIM_DENSE_FLOOR, CLAIM_DENSE_SPAN, CLAIM_JOIN_GAIN, GenerativeParams
 from qa.types import Citation, Passage
 
 _NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)?")
-DENSE_FLOOR, DENSE_SPAN = 0.80, 0.10  # cosine -> support in [0, 1] for cross-lingual claims
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def supported_set(claim: str, aligned: list[Aligned], ev: Evidence, min_support:
 
     chosen = [ranked[0]]
     for a in ranked[1:]:
-        if a.score >= min_support or (a.covered and joint(chosen + [a]) - joint(chosen) >= 0.1
+        if a.score >= min_support or (a.covered and joint(chosen + [a]) - joint(chosen) >= CLAIM_JOIN_GAIN
                                       and a.score >= min_support / 2):
             chosen.append(a)
     if chosen[0].score >= min_support:
@@ -130,7 +130,7 @@ def _dense_scores(claim: str, windows, passage: Passage, ev: Evidence) -> list[f
     out = []
     for sim, quote in zip(sims, quotes):
         # Multilingual E5 puts unrelated text near 0.8 and a translation near 0.9.
-        score = min(1.0, max(0.0, (float(sim) - DENSE_FLOOR) / DENSE_SPAN))
+        score = min(1.0, max(0.0, (float(sim) - CLAIM_DENSE_FLOOR) / CLAIM_DENSE_SPAN))
         if numbers:
             score *= len(numbers & set(_NUMBER_TOKEN.findall(quote.translate(_DIGITS)))) / len(numbers)
         out.append(score)
@@ -167,7 +167,7 @@ def check_answer(raw: str, passages: list[Passage], ev: Evidence, params: Genera
     kept_last = False
     supports: list[float] = []
     for claim in claims:
-        cross = _is_arabic(claim.body) != ev.corpus_arabic
+        cross = is_arabic(claim.body) != ev.corpus_arabic
         numbers: list[int] = []
         found = [align(claim.body, passages[n - 1], ev, cross_lingual=cross)
                  for n in claim.markers if 1 <= n <= len(passages)]
@@ -205,12 +205,19 @@ def check_answer(raw: str, passages: list[Passage], ev: Evidence, params: Genera
         return out
     out.text = "".join(parts).strip()
     out.support = round(min(supports), 4)
+    out.citations = _citations(numbering, aligned_by_key, ev)
+    return out
+
+
+def _citations(numbering: dict[tuple[str, int, int], int], aligned: dict[tuple[str, int, int], "Aligned"],
+               ev: Evidence) -> list[Citation]:
+    """The kept alignments as citations, in their new numbering."""
+    out = []
     for (chunk_id, start, end), n in sorted(numbering.items(), key=lambda kv: kv[1]):
-        a = aligned_by_key[(chunk_id, start, end)]
+        a = aligned[(chunk_id, start, end)]
         p = a.passage
         quote = ev.doc_text(p.doc_id)[start:end]
-        out.citations.append(Citation(n, p.doc_id, p.title, p.chunk_id, quote, p.text, start, end,
-                                      a.score, p.section))
+        out.append(Citation(n, p.doc_id, p.title, p.chunk_id, quote, p.text, start, end, a.score, p.section))
     return out
 
 
@@ -224,8 +231,3 @@ def _with_markers(body: str, numbers: list[int]) -> str:
         return f"{body} {marks}"
     return f"{body[:end].rstrip()} {marks}{body[end:]}"
 
-
-def _is_arabic(text: str) -> bool:
-    arabic = sum(1 for c in text if "\u0600" <= c <= "\u06ff")
-    latin = sum(1 for c in text if c.isascii() and c.isalpha())
-    return arabic >= latin

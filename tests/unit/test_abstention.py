@@ -1,0 +1,103 @@
+"""qa.answerability features and qa.abstention: when Isnad answers and when it abstains."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from corpus.normalize import normalize
+from qa.abstention import ABSTAIN_AR, ABSTAIN_EN, answer_confidence, decide, threshold
+from qa.answerability import FEATURES, Evidence, answerability, features, load_model, phrase_share
+from qa.answerer import Composed
+from qa.coverage import idf_coverage
+from qa.kinds import answer_kind, asks_author, holds_kind
+from qa.settings import OFF_CORPUS_SHARE, AnswerParams
+from tests.unit.helpers import stems
+
+pytestmark = pytest.mark.unit
+
+
+def evidence(question: str, quote: str, **changes) -> Evidence:
+    q, s = stems(question), frozenset(stems(quote))
+    base = dict(question=question, quote=quote, q_stems=q, idf={t: 2.0 for t in q}, quote_stems=s,
+                passage_stems=s, dense=0.85, sentence_score=1.2, runner_up_score=0.6,
+                passage_scores=(1.0, 0.5), agree=0.5, quote_seq=tuple(stems(quote)), top_stems=s,
+                idf_ceiling=5.0)
+    return Evidence(**{**base, **changes})
+
+
+Q = "كم يبلغ طول نهر سيحون؟"
+ANSWER = "ويبلغ طول نهر سيحون نحو 2200 كيلومتر من منابعه في جبال تيان شان."
+NEAR_MISS = "يمر نهر سيحون عبر دول آسيا الوسطى قبل أن يصب في بحر آرال."
+
+
+def named(vector: np.ndarray) -> dict[str, float]:
+    return dict(zip(FEATURES, vector))
+
+
+def test_features_describe_the_quote():
+    f = named(features(evidence(Q, ANSWER)))
+    assert len(f) == len(FEATURES) == len(load_model().coef)
+    assert f["coverage"] == pytest.approx(idf_coverage(stems(Q), stems(ANSWER), {t: 2.0 for t in stems(Q)}))
+    assert f["kind_wanted"] == 1.0 and f["kind_found"] == 1.0 and f["kind_missing"] == 0.0
+    miss = named(features(evidence(Q, NEAR_MISS)))
+    assert miss["kind_found"] == 0.0 and miss["kind_missing"] == 1.0
+    assert miss["coverage"] < f["coverage"]
+
+
+def test_the_answer_is_more_answerable_than_the_near_miss():
+    assert answerability(evidence(Q, ANSWER)) > answerability(evidence(Q, NEAR_MISS))
+    assert 0.0 < answerability(evidence(Q, ANSWER)) < 1.0
+
+
+def test_an_off_corpus_question_is_not_answerable():
+    assert answerability(evidence(Q, ANSWER, unseen=OFF_CORPUS_SHARE)) == 0.0
+
+
+def test_phrase_share_counts_adjacent_question_pairs_near_each_other():
+    assert phrase_share(["a", "b", "c"], ("x", "a", "b", "y", "y", "y", "y", "c")) == 0.5
+    assert phrase_share(["a"], ("a",)) == 0.0
+
+
+@pytest.mark.parametrize("question, kind", [("متى وقعت المعاهدة؟", "date"), ("When was it signed?", "date"),
+                                            ("كم عدد الدول؟", "number"), ("من هو رئيس البلاد؟", "who"),
+                                            ("ما هي عاصمة البلاد؟", "")])
+def test_answer_kinds(question, kind):
+    assert answer_kind(normalize(question).lower()) == kind
+
+
+def test_a_kind_echoed_from_the_question_does_not_count():
+    q = normalize("ماذا حدث في 2024 ومتى؟")
+    assert not holds_kind("date", normalize("وقع الحدث في 2024"), q)
+    assert holds_kind("date", normalize("وقع الحدث في مارس 2024"), q)
+    assert asks_author(normalize("من كتب هذه الدراسة؟")) and not asks_author(normalize("من فاز؟"))
+
+
+def composed(evidence_: Evidence | None, coverage: float = 1.0, dense: float = 0.9) -> Composed:
+    return Composed("الجواب [1]", [], coverage, dense, evidence_)
+
+
+def test_cross_lingual_confidence_rests_on_coverage_and_similarity():
+    assert answer_confidence(None) == 0.0
+    assert answer_confidence(composed(None, coverage=1.0, dense=0.9)) == pytest.approx(1.0)
+    assert answer_confidence(composed(None, coverage=0.0, dense=0.75)) == pytest.approx(0.0)
+    assert answer_confidence(composed(None, coverage=0.5, dense=0.825)) == pytest.approx(0.5)
+
+
+def test_thresholds():
+    p = AnswerParams()
+    assert threshold(p, composed(None), cross_lingual=True) == p.abstain_below_cross_lingual
+    assert threshold(p, composed(evidence(Q, ANSWER)), cross_lingual=False) == load_model().threshold
+    assert threshold(AnswerParams(abstain_below=0.3), composed(evidence(Q, ANSWER)), False) == 0.3
+
+
+def test_abstention_is_in_the_question_language_and_cites_nothing():
+    v = decide("متى؟", None, AnswerParams(), cross_lingual=False)
+    assert v.abstained and v.text == ABSTAIN_AR and v.citations == [] and v.confidence == 0.0
+    assert decide("When?", None, AnswerParams(), False).text == ABSTAIN_EN
+    low = decide("When?", composed(None, coverage=0.0, dense=0.7), AnswerParams(), cross_lingual=True)
+    assert low.abstained
+
+
+def test_a_confident_answer_is_given():
+    v = decide(Q, composed(evidence(Q, ANSWER)), AnswerParams(abstain_below=0.0), cross_lingual=False)
+    assert not v.abstained and v.text == "الجواب [1]" and v.confidence > 0

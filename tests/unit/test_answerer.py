@@ -1,0 +1,118 @@
+"""qa.answerer: which sentence is quoted, how much of it, with exact offsets."""
+from __future__ import annotations
+
+import pytest
+
+from qa.answerer import ExtractiveAnswerer, as_prose
+from qa.settings import AnswerParams
+from tests.unit.helpers import Docs, stem
+
+pytestmark = pytest.mark.unit
+
+MUSEUM = ("افتتح المتحف الوطني أبوابه للزوار بعد ترميم طويل في المدينة القديمة. "
+          "افتتح المتحف الوطني رسميا في مارس 2019 بحضور وزير الثقافة وعدد من الضيوف. "
+          "يضم المتحف مجموعات من المخطوطات والعملات والفخار من عصور مختلفة.")
+RIVER = ("يمر نهر سيحون عبر أربع دول في آسيا الوسطى قبل أن يصب في بحر آرال. "
+         "ويبلغ طول نهر سيحون نحو 2200 كيلومتر من منابعه في جبال تيان شان.")
+
+
+def answerer(**params) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(AnswerParams(**params), stem=stem, doc_date={"museum": "2024-05-01"}.get,
+                              n_chunks=10)
+
+
+def test_the_quote_is_verbatim_with_exact_offsets():
+    docs = Docs(museum=MUSEUM, river=RIVER)
+    q = "كم يبلغ طول نهر سيحون؟"
+    composed = answerer().compose(q, docs.retrieved(q, [("river", 1.0), ("museum", 0.2)]), docs.text)
+    (c,) = composed.citations
+    assert c.doc_id == "river" and c.n == 1
+    assert docs.text("river")[c.start:c.end] == c.quote
+    assert "2200 كيلومتر" in c.quote
+    assert composed.text.endswith("[1]")
+
+
+def test_the_kind_asked_for_decides_between_equally_covering_sentences():
+    docs = Docs(museum=MUSEUM)
+    q = "متى افتتح المتحف الوطني؟"
+    composed = answerer(max_quote_sentences=1).compose(q, docs.retrieved(q, [("museum", 1.0)]), docs.text)
+    assert composed.citations[0].quote.startswith("افتتح المتحف الوطني رسميا في مارس 2019")
+
+
+def test_sentences_are_ranked_by_coverage_passage_rank_and_kind():
+    docs = Docs(museum=MUSEUM, river=RIVER)
+    q = "متى افتتح المتحف الوطني؟"
+    ranked = answerer().rank_sentences(q, docs.retrieved(q, [("museum", 1.0), ("river", 0.5)]), docs.text)
+    assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
+    assert ranked[0].passage.doc_id == "museum" and ranked[-1].passage.doc_id == "river"
+    assert ranked[0].coverage == pytest.approx(1.0)
+
+
+def test_a_neighbour_sentence_joins_the_quote_when_it_fits():
+    docs = Docs(museum=MUSEUM)
+    q = "متى افتتح المتحف الوطني؟"
+    got = docs.retrieved(q, [("museum", 1.0)])
+    one = answerer(max_quote_sentences=1).compose(q, got, docs.text).citations[0]
+    two = answerer(max_quote_sentences=2).compose(q, got, docs.text).citations[0]
+    assert two.start <= one.start and two.end >= one.end and len(two.quote) > len(one.quote)
+    assert len(two.quote) <= AnswerParams().max_quote_chars
+    assert MUSEUM[two.start:two.end] == two.quote
+
+
+def test_a_long_sentence_is_cut_to_the_window_that_covers_the_question():
+    long = ("في إطار برامج التعاون الإقليمي الكثيرة التي أطلقتها الحكومات خلال العقد الماضي في مجالات "
+            "التعليم والصحة والنقل والطاقة والزراعة والمياه والسياحة والثقافة، "
+            "بلغ عدد المدارس الجديدة في ولاية سمرقند 120 مدرسة حكومية حديثة")
+    docs = Docs(report=long)
+    q = "كم عدد المدارس الجديدة في سمرقند؟"
+    c = answerer(max_quote_chars=80).compose(q, docs.retrieved(q, [("report", 1.0)]), docs.text).citations[0]
+    assert len(c.quote) <= 80 and long[c.start:c.end] == c.quote
+    assert "120" in c.quote and "سمرقند" in c.quote
+    assert c.start == 0 or long[c.start - 1] == " "  # on word boundaries
+
+
+def test_reference_lines_are_never_quoted():
+    text = ("مصادر الدراسة عن نهر سيحون وطوله وروافده: https://example.org/syr-darya-length\n"
+            "يبلغ طول نهر سيحون نحو 2200 كيلومتر من منابعه في الجبال.")
+    docs = Docs(notes=text)
+    q = "كم يبلغ طول نهر سيحون؟"
+    c = answerer().compose(q, docs.retrieved(q, [("notes", 1.0)]), docs.text).citations[0]
+    assert "https://" not in c.quote and "2200" in c.quote
+
+
+def test_a_relative_date_gives_way_to_a_stated_one():
+    docs = Docs(news="وقعت أذربيجان وأوزبكستان معاهدة التحالف الاستراتيجي في طشقند الشهر الماضي وسط اهتمام واسع.",
+                archive="وقعت معاهدة التحالف في طشقند يوم 22 أغسطس 2024 بين الرئيسين.")
+    q = "متى وقعت أذربيجان وأوزبكستان معاهدة التحالف الاستراتيجي؟"
+    got = docs.retrieved(q, [("news", 1.0), ("archive", 0.9)])
+    c = answerer(max_quote_sentences=1).compose(q, got, docs.text).citations[0]
+    assert c.doc_id == "archive" and "2024" in c.quote
+
+
+def test_a_relative_date_alone_says_what_it_is_relative_to():
+    museum = "افتتح المتحف الوطني الجديد أبوابه للزوار الشهر الماضي بعد ترميم طويل."
+    docs = Docs(museum=museum)
+    q = "متى افتتح المتحف الوطني الجديد؟"
+    composed = answerer().compose(q, docs.retrieved(q, [("museum", 1.0)]), docs.text)
+    assert composed.text.endswith("(تاريخ نسبي، بالنسبة إلى تاريخ الوثيقة: 2024-05-01)")
+
+
+def test_no_quotable_sentence_gives_no_answer():
+    docs = Docs(title="المتحف الوطني")
+    q = "متى افتتح المتحف الوطني؟"
+    assert answerer().compose(q, docs.retrieved(q, [("title", 1.0)]), docs.text) is None
+
+
+def test_the_evidence_handed_to_answerability_is_the_quote():
+    docs = Docs(river=RIVER, museum=MUSEUM)
+    q = "كم يبلغ طول نهر سيحون؟"
+    composed = answerer().compose(q, docs.retrieved(q, [("river", 1.0), ("museum", 0.3)]), docs.text)
+    ev = composed.evidence
+    assert ev.quote == composed.citations[0].quote
+    assert set(ev.q_stems) <= ev.passage_stems
+    assert ev.runner_up_score < ev.sentence_score
+    assert ev.passage_scores == (1.0, 0.3)
+
+
+def test_prose_keeps_every_bracketed_number_a_citation():
+    assert as_prose("قال الباحث [4] إن\nالنهر طويل") == "قال الباحث (4) إن النهر طويل"
