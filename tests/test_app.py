@@ -4,6 +4,7 @@ a loopback port, driven with gradio_client through its `/ask` endpoint."""
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 import re
 import threading
 
@@ -14,6 +15,7 @@ from qa.settings import MAX_QUESTION_CHARS
 from qa.types import Answer, Citation, Passage
 from tests.app_server import XSS, app_engine, running_app  # noqa: F401  (app_engine: a fixture)
 from ui import app_render as R
+from ui import app_viewer as V
 from ui.app import ChatController, Session, build_app
 
 Q_TREATY = "متى وقعت معاهدة التحالف بين أذربيجان وأوزبكستان؟"
@@ -191,14 +193,14 @@ def test_sources_panel_cited_only_or_all():
 def test_document_view_marks_and_escapes():
     text = "أول <script>alert(1)</script>\n\n\n\nالاقتباس هنا. آخر <img src=x onerror=y>"
     qs = text.index("الاقتباس")
-    view = R.DocView("d.txt", "<b>t</b>", text, qs, qs + len("الاقتباس هنا."), 0, len(text), "[1]")
-    out = R.document_html(view)
+    view = V.DocView("d.txt", "<b>t</b>", text, qs, qs + len("الاقتباس هنا."), 0, len(text), "[1]")
+    out = V.document_html(view)
     assert "<script" not in out and "<img" not in out
     assert marked(out) == ["الاقتباس هنا."]
     assert '<mark id="isnad-doc-mark">' in out
-    head = R.document_header_html(view, {"source": "<x>", "language": "ar"})
+    head = V.document_header_html(view, {"source": "<x>", "language": "ar"})
     assert "<b>t</b>" not in head and "&lt;b&gt;t&lt;/b&gt;" in head and "العربية" in head
-    plain = R.document_html(R.DocView("d.txt", "t", text))
+    plain = V.document_html(V.DocView("d.txt", "t", text))
     assert "<mark" not in plain and "&lt;script&gt;" in plain
 
 
@@ -208,10 +210,10 @@ def test_documents_table_and_status_escape():
         title = "<img src=x onerror=alert(1)>"
         source, date, language, n_chunks = "<b>s</b>", None, "ar", 3
 
-    out = R.documents_table_html([Doc()])
+    out = V.documents_table_html([Doc()])
     assert "<img" not in out and "<b>s</b>" not in out and "<x>" not in out
     assert 'data-open="doc:evil&quot;&lt;x&gt;.txt"' in out
-    status = R.index_status_html({"documents": 1, "chunks": 3, "embedder": "<e>", "skipped": {"a<b": "why"}})
+    status = V.index_status_html({"documents": 1, "chunks": 3, "embedder": "<e>", "skipped": {"a<b": "why"}})
     assert "<e>" not in status and "a<b" not in status
 
 
@@ -249,8 +251,13 @@ def test_chat_follow_up_uses_the_conversation_and_reset_forgets_it(ctl):
     assert session.conversation.turns[-1].context  # searched together with the first question
     assert session.followups == [False, True]
     assert "سؤال متابعة" in history[-1]["content"]
-    session, history, panel, box = ctl.reset(session)
-    assert session is None and history == [] and panel == R.SOURCES_EMPTY and box == ""
+    store = None
+    for i, _a in enumerate(session.answers):  # what the app keeps in the browser
+        store, _ = ctl.keep(store, replace(session, answers=session.answers[:i + 1],
+                                           followups=session.followups[:i + 1],
+                                           contexts=session.contexts[:i + 1]), "ar")
+    session, history, panel, store, _list, box = ctl.new_conversation(store)
+    assert session.answers == [] and history == [] and panel == R.SOURCES_EMPTY and box == ""
     _, _, fresh, _ = last(ctl.respond("ومتى وقعت؟", session, 5, False))
     assert fresh.conversation.turns[-1].context == ""
     assert fresh.followups == [False]
@@ -308,7 +315,7 @@ def test_document_viewer_opens_only_indexed_documents(ctl, app_engine):
     view = ctl.resolve_open(f"cite:0:{c.n}", session)
     assert (view.doc_id, view.start, view.end) == (c.doc_id, c.start, c.end)
     assert view.text[view.passage_start:view.passage_end] == c.text
-    out = R.document_html(view)
+    out = V.document_html(view)
     assert " ".join(marked(out)[0].split()) == " ".join(c.quote.split())
     assert ctl.resolve_open("cite:0:99", session) is None
     assert ctl.resolve_open("cite:5:1", session) is None

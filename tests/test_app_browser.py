@@ -178,6 +178,7 @@ def test_examples_and_show_all(page):
     copied = pg.evaluate("navigator.clipboard.readText()")
     assert Q_BERLIK in copied and "[1]" in copied
     assert "<mark" not in copied and "&lt;" not in copied and "&quot;" not in copied  # text, not HTML
+    pg.locator("#isnad-settings").get_by_role("button").first.click()  # the settings fold open
     pg.locator("#isnad-show-all input[type=checkbox]").check()
     pg.wait_for_function(
         "n => document.querySelectorAll('#isnad-sources article.isnad-card').length > n", arg=n_cited)

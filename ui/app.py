@@ -20,20 +20,21 @@ untrusted. The viewer opens only doc_ids that are in the index.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 import gradio as gr
 
-from qa.engine import Isnad, QuestionError
-from qa.settings import DEFAULT_K, MAX_K, Settings  # MAX_K: one k limit for the app, the CLI and the engine
-from qa.types import Answer
+from qa.engine import Isnad
+from qa.settings import Settings
 from ui import app_render as R
+from ui import app_viewer as V
+from ui.app_chat import MAX_K, ChatController, Session  # noqa: F401  (Session: part of the API)
 from ui.app_documents import documents_tab
-from ui.app_style import CSS, HEAD, OPEN_LINKS_JS, SCROLL_TO_MARK_JS, theme
+from ui.app_eval import eval_tab
+from ui.app_i18n import LANGUAGE_CHOICES, norm_lang, tr
+from ui.app_style import (CSS, HEAD, LANGUAGE_JS, OPEN_LINKS_JS, SAVE_MARKDOWN_JS, SCROLL_TO_MARK_JS,
+                          THEME_LOAD_JS, THEME_TOGGLE_JS, theme)
 
 log = logging.getLogger("isnad.app")
 
@@ -45,177 +46,85 @@ EXAMPLES = (
 )
 DEFAULT_CONCURRENCY = 4
 SESSION_CAPACITY = 1000  # sessions whose state is kept (least recently used dropped first)
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# The conversations are the reader's own data in the reader's own browser; a fixed
+# secret keeps them readable after the server restarts (a random one would not).
+BROWSER_SECRET = "isnad-conversations-v1"
 
 
-@dataclass
-class Session:
-    """One browser session: its qa Conversation and what the chat shows."""
+class Labels:
+    """Every component whose words depend on the interface language, with how to
+    re-make it in a language: switching language is one event that updates them all."""
 
-    conversation: Any
-    history: list[dict] = field(default_factory=list)  # the Chatbot's messages
-    answers: list[Answer] = field(default_factory=list)  # turn -> answer
-    followups: list[bool] = field(default_factory=list)
-    message_turn: dict[int, int] = field(default_factory=dict)  # chat message index -> turn
-    shown: int | None = None  # the turn whose sources are on screen
+    def __init__(self) -> None:
+        self.items: list[tuple[gr.components.Component, object]] = []
+
+    def add(self, component, make) -> None:
+        self.items.append((component, make))
+
+    @property
+    def components(self) -> list:
+        return [c for c, _ in self.items]
+
+    def updates(self, lang: str) -> list:
+        return [make(lang) for _, make in self.items]
 
 
-class ChatController:
-    """What the app does, apart from how it looks: one instance per app, shared by all
-    sessions (the engine is thread-safe); per-session data lives in a `Session`."""
+def header_html(info: dict, lang: str) -> str:
+    return (f'<div id="isnad-header"><h1>{R.esc(tr(lang, "title"))}</h1>'
+            f'<span class="sub">{R.esc(tr(lang, "subtitle"))}</span>'
+            f'<span class="stat">{R.esc(V.status_line(info, lang))}</span></div>')
 
-    def __init__(self, engine: Isnad) -> None:
-        self.engine = engine
-        self.default_k = max(1, min(int(engine.settings.k or DEFAULT_K), MAX_K))
 
-    def new_session(self) -> Session:
-        return Session(conversation=self.engine.conversation())
+def chat_placeholder(lang: str) -> str:
+    return f'<div dir="auto" style="text-align:center;opacity:.75">{tr(lang, "placeholder_chat")}</div>'
 
-    def documents(self) -> dict[str, Any]:
-        return {d.doc_id: d for d in self.engine.documents()}
 
-    # -- chat ----------------------------------------------------------------------
-    def respond(self, message: str, session: Session | None, k: float | None = None,
-                show_all: bool = False, generative: bool = True):
-        """One question in the chat, as a generator of (cleared input, chat messages,
-        session, sources panel HTML or gr.skip() when there is no new answer).
+def _chat_column(L: Labels, llm_label: str):
+    chatbot = gr.Chatbot(
+        elem_id="isnad-chat", rtl=True, height="62vh", show_label=False,
+        latex_delimiters=[], buttons=[], feedback_options=None,
+        group_consecutive_messages=False, layout="bubble", placeholder=chat_placeholder("ar"),
+    )
+    L.add(chatbot, lambda l: gr.Chatbot(rtl=l == "ar", placeholder=chat_placeholder(l)))
+    with gr.Row(equal_height=True, elem_id="isnad-ask-row"):
+        msg = gr.Textbox(elem_id="isnad-input", show_label=False, rtl=True, lines=1, max_lines=6,
+                         placeholder=tr("ar", "placeholder_input"), scale=8, autofocus=True,
+                         max_length=None, submit_btn=False)
+        send = gr.Button(tr("ar", "send"), variant="primary", scale=1, min_width=80, elem_id="isnad-send")
+    L.add(msg, lambda l: gr.Textbox(placeholder=tr(l, "placeholder_input"), rtl=l == "ar"))
+    L.add(send, lambda l: gr.Button(tr(l, "send")))
+    llm_toggle = gr.Checkbox(True, label=tr("ar", "llm", model=llm_label), visible=bool(llm_label),
+                             elem_id="isnad-llm")
+    L.add(llm_toggle, lambda l: gr.Checkbox(label=tr(l, "llm", model=llm_label)))
+    return chatbot, msg, send, llm_toggle
 
-        With a language model (engine.llm_label) and `generative`: first a placeholder
-        bubble, then the model's drafts as it writes (escaped, marked as unchecked; the
-        sources panel keeps what it shows), then the checked answer (or the extractive
-        fallback, with its notice) and its sources. Otherwise just the answer."""
-        session = session or self.new_session()
-        text = message if isinstance(message, str) else ""
-        # A lone surrogate (valid in JSON, not in UTF-8) echoed back in the chat made the
-        # response unserializable and cut the session's event stream: show U+FFFD instead.
-        text = _LONE_SURROGATE.sub("\ufffd", text)
-        if text.strip():
-            session.history.append({"role": "user", "content": R.user_bubble(text.strip())})
-        label = (getattr(self.engine, "llm_label", "") or "") if generative else ""
-        slot: list[int] = []  # index of this turn's assistant bubble, once there is one
 
-        def put(content: str) -> None:
-            if slot:
-                session.history[slot[0]] = {"role": "assistant", "content": content}
-            else:
-                session.history.append({"role": "assistant", "content": content})
-                slot.append(len(session.history) - 1)
+def _sources_column(L: Labels, default_k: int):
+    sources = gr.HTML(R.SOURCES_EMPTY, elem_id="isnad-sources", js_on_load=OPEN_LINKS_JS)
+    with gr.Accordion(tr("ar", "settings"), open=False, elem_id="isnad-settings") as acc:
+        with gr.Row(elem_id="isnad-controls", equal_height=True):
+            k_slider = gr.Slider(1, MAX_K, value=default_k, step=1, scale=1, min_width=200,
+                                 label=tr("ar", "k"), elem_id="isnad-k")
+            show_all = gr.Checkbox(False, label=tr("ar", "show_all"), scale=1, min_width=200,
+                                   elem_id="isnad-show-all")
+    L.add(acc, lambda l: gr.Accordion(label=tr(l, "settings")))
+    L.add(k_slider, lambda l: gr.Slider(label=tr(l, "k")))
+    L.add(show_all, lambda l: gr.Checkbox(label=tr(l, "show_all")))
+    return sources, k_slider, show_all
 
-        if label and text.strip():
-            put(R.pending_bubble(label))
-            yield "", session.history, session, gr.skip()
-        answer = None
-        try:
-            for item in session.conversation.ask_stream(text, k=int(k or self.default_k),
-                                                        generative=bool(generative)):
-                if isinstance(item, Answer):
-                    answer = item
-                elif isinstance(item, str):
-                    put(R.draft_bubble(item, label))
-                    yield "", session.history, session, gr.skip()
-        except QuestionError as exc:
-            log.info("refused a question: %s", exc)
-            put(R.error_bubble(R.friendly_error(str(exc))))
-            yield "", session.history, session, gr.skip()
-            return
-        except Exception:  # never a traceback in the chat
-            log.exception("answering %r failed", text[:200])
-            answer = None
-        if answer is None:
-            put(R.error_bubble("حدث خطأ غير متوقع أثناء الإجابة. أعد المحاولة، وإن تكرر فراجع سجلّ الخادم."))
-            yield "", session.history, session, gr.skip()
-            return
-        turn = len(session.answers)
-        turns = getattr(session.conversation, "turns", None) or []
-        followup = bool(turns and getattr(turns[-1], "context", ""))
-        session.answers.append(answer)
-        session.followups.append(followup)
-        put(R.answer_bubble(answer, turn, followup))
-        session.message_turn[slot[0]] = turn
-        session.shown = turn
-        yield "", session.history, session, R.sources_html(answer, turn, show_all)
 
-    def reset(self, session: Session | None):
-        """New conversation: forget the turns (the next question stands alone)."""
-        if session is not None:
-            session.conversation.reset()
-        return None, [], R.SOURCES_EMPTY, ""
-
-    def sources(self, session: Session | None, show_all: bool) -> str:
-        if session is None or session.shown is None or session.shown >= len(session.answers):
-            return R.SOURCES_EMPTY
-        return R.sources_html(session.answers[session.shown], session.shown, show_all)
-
-    def select_message(self, session: Session | None, show_all: bool, index: Any):
-        """A click on a chat message: show that answer's sources."""
-        if session is None:
-            return gr.skip()
-        idx = index[0] if isinstance(index, (list, tuple)) and index else index
-        turn = session.message_turn.get(idx)
-        if turn is None and isinstance(idx, int):  # a question: its answer follows it
-            turn = session.message_turn.get(idx + 1)
-        if turn is None or turn == session.shown:
-            return gr.skip()
-        session.shown = turn
-        return R.sources_html(session.answers[turn], turn, show_all)
-
-    # -- document viewer -----------------------------------------------------------
-    def resolve_open(self, key: object, session: Session | None) -> R.DocView | None:
-        """A link key from the page -> the document view to open, or None.
-
-        Keys: "doc:<doc_id>" (an indexed doc_id, checked against the index),
-        "cite:<turn>:<n>" and "passage:<turn>:<i>" (looked up in this session's
-        answers). Nothing else opens anything; no key is ever used as a path."""
-        if not isinstance(key, str):
-            return None
-        kind, _, rest = key.partition(":")
-        docs = self.documents()
-        try:
-            if kind == "doc":
-                if rest not in docs:
-                    return None
-                return R.DocView(rest, docs[rest].title, self.engine.document_text(rest))
-            if session is None or kind not in ("cite", "passage"):
-                return None
-            turn_s, _, which = rest.partition(":")
-            turn, which_i = int(turn_s), int(which)
-            if not 0 <= turn < len(session.answers):
-                return None
-            answer = session.answers[turn]
-            if kind == "cite":
-                c = next((c for c in answer.citations if c.n == which_i), None)
-                if c is None or c.doc_id not in docs:
-                    return None
-                ps = R.passage_start_of(c, answer.passages)
-                return R.DocView(c.doc_id, c.title, self.engine.document_text(c.doc_id), c.start, c.end,
-                                 ps, ps + len(c.text), f"[{c.n}]", c.page)
-            if not 0 <= which_i < len(answer.passages):
-                return None
-            p = answer.passages[which_i]
-            if p.doc_id not in docs:
-                return None
-            return R.DocView(p.doc_id, p.title, self.engine.document_text(p.doc_id), -1, -1,
-                             p.start, p.end, f"#{which_i + 1}", p.page)
-        except (ValueError, KeyError):
-            return None
-
-    def open_document(self, key: object, session: Session | None):
-        """-> (modal update, header HTML, document HTML); gr.skip()s for a bad key."""
-        view = self.resolve_open(key, session)
-        if view is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        d = self.documents().get(view.doc_id)
-        meta = {"source": getattr(d, "source", ""), "date": getattr(d, "date", ""),
-                "language": getattr(d, "language", "")}
-        return gr.Column(visible=True), R.document_header_html(view, meta), R.document_html(view)
-
-    # -- API -----------------------------------------------------------------------
-    def ask_json(self, question: str, k: int | None = None) -> dict:
-        try:
-            return self.engine.ask(question, k=int(k or self.default_k)).to_dict()
-        except QuestionError as exc:  # the caller's input: one log line, no traceback
-            log.info("refused a question: %s", exc)
-            raise gr.Error(f"{exc} ({R.friendly_error(str(exc))})", print_exception=False) from None
+def _conversation_bar(L: Labels):
+    with gr.Row(elem_id="isnad-convbar", equal_height=True):
+        conv_list = gr.Dropdown([], label=tr("ar", "conversations"), elem_id="isnad-conversations",
+                                scale=4, min_width=160, allow_custom_value=False)
+        new = gr.Button(tr("ar", "new"), variant="secondary", scale=1, min_width=90, size="sm",
+                        elem_id="isnad-new")
+        export = gr.Button(tr("ar", "export"), variant="secondary", scale=1, min_width=90, size="sm",
+                           elem_id="isnad-export")
+    L.add(conv_list, lambda l: gr.Dropdown(label=tr(l, "conversations")))
+    L.add(new, lambda l: gr.Button(tr(l, "new")))
+    L.add(export, lambda l: gr.Button(tr(l, "export")))
+    return conv_list, new, export
 
 
 def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Blocks:
@@ -224,111 +133,130 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
     ctl = ChatController(engine)
     info = engine.info()
     llm_label = getattr(engine, "llm_label", "") or ""
-    default_k = ctl.default_k
+    L = Labels()
 
-    def select_message(session: Session | None, show_all: bool, evt: gr.SelectData):
-        return ctl.select_message(session, show_all, evt.index)
-
-    def open_document(session: Session | None, evt: gr.EventData):
-        data = getattr(evt, "_data", None)
-        return ctl.open_document(data.get("open") if isinstance(data, dict) else None, session)
-
-    def close_document():
-        return gr.Column(visible=False)
-
-    def ask(question: str, k: int = default_k) -> dict:
-        """Answer one question; returns the Answer JSON (qa/ANSWER_CONTRACT.md)."""
-        return ctl.ask_json(question, k)
-
-    # ----------------------------------------------------------------- layout
     with gr.Blocks(title="إسناد · Isnad", analytics_enabled=False, fill_width=True) as app:
         session = gr.State(None)
-        gr.HTML(
-            '<div id="isnad-header" dir="rtl"><h1>إسناد</h1>'
-            '<span class="sub">اسأل الوثائق العربية، وكل إجابة بإسنادها: المقطع والجملة التي تستند إليها</span>'
-            f'<span class="stat">{R.esc(R.status_line(info))}</span></div>',
-            js_on_load=None,
-        )
-        with gr.Tabs():
-            with gr.Tab("المحادثة", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=420):
-                        chatbot = gr.Chatbot(
-                            elem_id="isnad-chat", rtl=True, height="62vh", show_label=False,
-                            latex_delimiters=[], buttons=[], feedback_options=None,
-                            group_consecutive_messages=False, layout="bubble",
-                            placeholder=(
-                                '<div dir="rtl" style="text-align:center;opacity:.75">'
-                                "اكتب سؤالاً عن الوثائق، أو اختر مثالاً أدناه."
-                                "<br>أسئلة المتابعة تستفيد من سياق المحادثة.</div>"
-                            ),
-                        )
-                        with gr.Row(equal_height=True):
-                            msg = gr.Textbox(
-                                elem_id="isnad-input", show_label=False, rtl=True, lines=1, max_lines=6,
-                                placeholder="اكتب سؤالك هنا… (Enter للإرسال)", scale=8, autofocus=True,
-                                max_length=None, submit_btn=False,
-                            )
-                            send = gr.Button("اسأل", variant="primary", scale=1, min_width=90,
-                                             elem_id="isnad-send")
-                            clear = gr.Button("محادثة جديدة", variant="secondary", scale=1, min_width=140,
-                                              elem_id="isnad-new")
-                        llm_toggle = gr.Checkbox(
-                            True, label=f"إجابة مولّدة بالنموذج اللغوي ({llm_label})",
-                            visible=bool(llm_label), elem_id="isnad-llm",
-                        )
-                        with gr.Row(elem_classes=["isnad-examples"]):
-                            example_buttons = [
-                                gr.Button(q, size="sm", variant="secondary", min_width=160) for q in EXAMPLES
-                            ]
-                    with gr.Column(scale=2, min_width=340, elem_id="isnad-sources-col"):
-                        with gr.Row(elem_id="isnad-controls", equal_height=True):
-                            k_slider = gr.Slider(1, MAX_K, value=default_k, step=1, scale=1, min_width=240,
-                                                 label="عدد المقاطع (k)", elem_id="isnad-k")
-                            show_all = gr.Checkbox(False, label="عرض كل المقاطع المسترجعة", scale=1,
-                                                   min_width=230, elem_id="isnad-show-all")
-                        sources = gr.HTML(R.SOURCES_EMPTY, elem_id="isnad-sources",
-                                          js_on_load=OPEN_LINKS_JS)
-            with gr.Tab("الوثائق", id="docs"):
-                gr.HTML('<h3 dir="rtl">حالة الفهرس</h3>' + R.index_status_html(info), js_on_load=None)
-                gr.HTML('<h3 dir="rtl">الوثائق المفهرسة</h3>', js_on_load=None)
-                docs_table = gr.HTML(R.documents_table_html(engine.documents()), elem_id="isnad-docs",
+        store = gr.BrowserState(None, storage_key="isnad-conversations", secret=BROWSER_SECRET)
+        lang = gr.BrowserState("ar", storage_key="isnad-language", secret=BROWSER_SECRET)
+        with gr.Row(elem_id="isnad-top", equal_height=True):
+            header = gr.HTML(header_html(info, "ar"), js_on_load=None, elem_id="isnad-head", scale=8)
+            lang_radio = gr.Radio(LANGUAGE_CHOICES, value="ar", show_label=False, container=False,
+                                  elem_id="isnad-lang", scale=0, min_width=170)
+            theme_btn = gr.Button("◐", elem_id="isnad-theme", size="sm", scale=0, min_width=44)
+        L.add(header, lambda l: header_html(engine.info(), l))
+        with gr.Tabs(selected="chat") as tabs:
+            with gr.Tab(tr("ar", "tab_chat"), id="chat") as chat_tab:
+                conv_list, new_btn, export_btn = _conversation_bar(L)
+                with gr.Row(equal_height=False, elem_id="isnad-main"):
+                    with gr.Column(scale=3, min_width=300, elem_id="isnad-chat-col"):
+                        chatbot, msg, send, llm_toggle = _chat_column(L, llm_label)
+                    with gr.Column(scale=2, min_width=300, elem_id="isnad-sources-col"):
+                        sources, k_slider, show_all = _sources_column(L, ctl.default_k)
+                with gr.Row(elem_classes=["isnad-examples"], elem_id="isnad-examples"):
+                    example_buttons = [gr.Button(q, size="sm", variant="secondary", min_width=160)
+                                       for q in EXAMPLES]
+            with gr.Tab(tr("ar", "tab_docs"), id="docs") as docs_tab:
+                status_head = gr.HTML(_status(info, "ar"), js_on_load=None, elem_id="isnad-status-panel")
+                docs_table = gr.HTML(V.documents_table_html(engine.documents()), elem_id="isnad-docs",
                                      js_on_load=OPEN_LINKS_JS)
-                docs_ctl, remove_choice = documents_tab(engine, docs_table)
+                docs_ctl, remove_choice = documents_tab(engine, docs_table, lang, L)
+            with gr.Tab(tr("ar", "tab_eval"), id="eval") as eval_tab_:
+                _eval_ctl, ev = eval_tab(engine.settings, lang, L)
+        L.add(status_head, lambda l: _status(engine.info(), l))
+        for tab, key in ((chat_tab, "tab_chat"), (docs_tab, "tab_docs"), (eval_tab_, "tab_eval")):
+            L.add(tab, lambda l, key=key: gr.Tab(label=tr(l, key)))
 
         with gr.Column(visible=False, elem_id="isnad-modal") as modal:
             with gr.Row(equal_height=False):
                 modal_head = gr.HTML("", elem_id="isnad-modal-head", js_on_load=None)
-                close_btn = gr.Button("إغلاق ✕", elem_id="isnad-modal-close", size="sm", scale=0,
+                close_btn = gr.Button(tr("ar", "close"), elem_id="isnad-modal-close", size="sm", scale=0,
                                       min_width=110)
             with gr.Column(elem_id="isnad-modal-body"):
                 modal_body = gr.HTML("", elem_id="isnad-doc", js_on_load=SCROLL_TO_MARK_JS)
+        L.add(close_btn, lambda l: gr.Button(tr(l, "close")))
+        export_md = gr.Textbox("", visible="hidden", elem_id="isnad-export-md")
 
-        # ----------------------------------------------------------------- events
-        chat_io = dict(inputs=[msg, session, k_slider, show_all, llm_toggle],
-                       outputs=[msg, chatbot, session, sources])
-        msg.submit(ctl.respond, api_visibility="private", **chat_io)
-        send.click(ctl.respond, api_visibility="private", **chat_io)
-        for b, q in zip(example_buttons, EXAMPLES):
-            b.click(lambda q=q: q, outputs=[msg], api_visibility="private", queue=False).then(
-                ctl.respond, api_visibility="private", **chat_io)
-        for trigger in (clear.click, chatbot.clear):
-            trigger(ctl.reset, inputs=[session], outputs=[session, chatbot, sources, msg],
-                    api_visibility="private")
-        show_all.change(ctl.sources, inputs=[session, show_all], outputs=[sources],
-                        api_visibility="private")
-        chatbot.select(select_message, inputs=[session, show_all], outputs=[sources],
-                       api_visibility="private")
-        for panel in (sources, docs_table):
-            panel.click(open_document, inputs=[session], outputs=[modal, modal_head, modal_body],
-                        api_visibility="private")
-        close_btn.click(close_document, outputs=[modal], api_visibility="private", queue=False)
-        gr.api(ask, api_name="ask")
-        app.load(docs_ctl.view, outputs=[docs_table, remove_choice], api_visibility="private")
+        _wire(app, ctl, L, locals())
 
     app.queue(default_concurrency_limit=max(2, int(concurrency)))
     app.isnad_max_upload_bytes = docs_ctl.max_bytes  # launch_app makes the server enforce it
     return app
+
+
+def _status(info: dict, lang: str) -> str:
+    return (f'<h3 dir="auto">{R.esc(tr(lang, "h_status"))}</h3>' + V.index_status_html(info, lang)
+            + f'<h3 dir="auto">{R.esc(tr(lang, "h_docs"))}</h3>')
+
+
+def _wire(app: gr.Blocks, ctl: ChatController, L: Labels, c: dict) -> None:
+    """The events of the layout `c` (build_app's components, by name)."""
+    P = dict(api_visibility="private")
+    session, store, lang, chatbot, sources, show_all = (c[k] for k in (
+        "session", "store", "lang", "chatbot", "sources", "show_all"))
+    convs = [session, chatbot, sources, store, c["conv_list"]]
+    chat_io = dict(inputs=[c["msg"], session, c["k_slider"], show_all, c["llm_toggle"], lang, store],
+                   outputs=[c["msg"], chatbot, session, sources, store, c["conv_list"]], **P)
+
+    def respond(message, s, k, a, generative, l, st):
+        """The chat's answer, streamed; a new answer also goes into the browser's store."""
+        for box, history, s, panel in ctl.respond(message, s, k, a, generative, norm_lang(l)):
+            kept = ctl.keep(st, s, norm_lang(l)) if isinstance(panel, str) else (gr.skip(), gr.skip())
+            yield box, history, s, panel, *kept
+
+    c["msg"].submit(respond, **chat_io)
+    c["send"].click(respond, **chat_io)
+    for b, q in zip(c["example_buttons"], EXAMPLES):
+        b.click(lambda q=q: q, outputs=[c["msg"]], queue=False, **P).then(respond, **chat_io)
+    for trigger in (c["new_btn"].click, chatbot.clear):
+        trigger(ctl.new_conversation, inputs=[store, lang], outputs=[*convs, c["msg"]], **P)
+    c["conv_list"].input(ctl.switch, inputs=[store, c["conv_list"], lang, show_all], outputs=convs, **P)
+    c["export_btn"].click(ctl.export_markdown, inputs=[store, lang], outputs=[c["export_md"]], **P).then(
+        None, inputs=[c["export_md"]], js=SAVE_MARKDOWN_JS, **P)
+    show_all.change(ctl.sources, inputs=[session, show_all, lang], outputs=[sources], **P)
+
+    def select_message(s, a, l, evt: gr.SelectData):
+        return ctl.select_message(s, a, evt.index, l)
+
+    chatbot.select(select_message, inputs=[session, show_all, lang], outputs=[sources], **P)
+
+    def open_document(s, evt: gr.EventData):
+        data = getattr(evt, "_data", None)
+        return ctl.open_document(data.get("open") if isinstance(data, dict) else None, s)
+
+    for panel in (sources, c["docs_table"]):
+        panel.click(open_document, inputs=[session], outputs=[c["modal"], c["modal_head"], c["modal_body"]],
+                    **P)
+    c["close_btn"].click(lambda: gr.Column(visible=False), outputs=[c["modal"]], queue=False, **P)
+
+    def ask_in_chat(evt: gr.EventData):  # a failure in the evaluation tab -> the chat
+        data = getattr(evt, "_data", None)
+        q = data.get("ask") if isinstance(data, dict) else None
+        return (gr.Tabs(selected="chat"), q) if isinstance(q, str) and q.strip() else (gr.skip(), gr.skip())
+
+    c["ev"]["result"].click(ask_in_chat, outputs=[c["tabs"], c["msg"]], **P).then(respond, **chat_io)
+
+    def relabel(l, s, a):
+        l = norm_lang(l)
+        return [l, *L.updates(l), *ctl.rerender(s, a, l)]
+
+    c["lang_radio"].change(None, inputs=[c["lang_radio"]], js=LANGUAGE_JS, **P)
+    c["lang_radio"].change(relabel, inputs=[c["lang_radio"], session, show_all],
+                           outputs=[lang, *L.components, chatbot, sources], **P)
+    c["theme_btn"].click(None, js=THEME_TOGGLE_JS, **P)
+
+    def restore(st, l, a):
+        return (*ctl.restore(st, l, a), norm_lang(l))
+
+    app.load(restore, inputs=[store, lang, show_all], outputs=[*convs, c["lang_radio"]], **P)
+    app.load(None, js=THEME_LOAD_JS, **P)
+    app.load(c["docs_ctl"].view, inputs=[lang], outputs=[c["docs_table"], c["remove_choice"]], **P)
+
+    def ask(question: str, k: int = ctl.default_k) -> dict:
+        """Answer one question; returns the Answer JSON (qa/ANSWER_CONTRACT.md)."""
+        return ctl.ask_json(question, k)
+
+    gr.api(ask, api_name="ask")
 
 
 def launch_app(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *,
@@ -336,7 +264,7 @@ def launch_app(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860,
     """Launch `app` with Isnad's theme, CSS and page script (Gradio 6 takes them at launch)."""
     options = dict(
         server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, quiet=quiet,
-        theme=theme(), css=CSS, head=HEAD, footer_links=["api"], show_error=False,
+        theme=theme(), css=CSS, head=HEAD, footer_links=[], show_error=False,
         inbrowser=False, share=False, ssr_mode=False,
         # Gradio keeps a copy of every component's config per session (~70 KB here), for
         # its 10,000 most recent sessions, and each REST call (/gradio_api/call/ask) is a

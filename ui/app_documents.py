@@ -17,14 +17,20 @@ import gradio as gr
 from corpus.files import printable
 from index import ADDED_PREFIX, FORMATS, AddError, add_documents, remove_documents
 from ui import app_render as R
+from ui import app_viewer as V
+from ui.app_i18n import direction, norm_lang, tr
 
 log = logging.getLogger("isnad.app")
 
 
-def upload_note(max_bytes: int) -> str:
-    return (f'<div dir="rtl" class="isnad-upload-note">أضف وثائق ({" ".join(FORMATS)})، '
-            f'بحد أقصى {max_bytes / 2**20:.0f} ميغابايت للملف. تبقى الوثائق المضافة في مجلد البيانات '
-            "حتى تحذفها.</div>")
+def upload_note(max_bytes: int, lang: str = "ar") -> str:
+    return (f'<h3 dir="auto">{R.esc(tr(lang, "up_head"))}</h3><div dir="{direction(lang)}" class="isnad-upload-note">'
+            + R.esc(tr(lang, "up_note", formats=" ".join(FORMATS), mb=max_bytes / 2**20)) + "</div>")
+
+
+def _status(lang: str, key: str, names: str, **values) -> str:
+    text = R.esc(tr(lang, key, names="@@", **values)).replace("@@", f'<span dir="ltr">{R.esc(names)}</span>')
+    return f'<div dir="{direction(lang)}" class="isnad-upload-status">{text}</div>'
 
 
 class DocumentsController:
@@ -38,62 +44,69 @@ class DocumentsController:
     def max_bytes(self) -> int:
         return self.engine.settings.index.max_upload_bytes
 
-    def view(self):
+    def view(self, lang: str = "ar"):
         """(documents table, choices of the removal list) of the live index."""
         self.engine.refresh()
         docs = self.engine.documents()
         added = [d.doc_id for d in docs if d.doc_id.startswith(ADDED_PREFIX)]
-        return R.documents_table_html(docs), gr.Dropdown(choices=added, value=None)
+        return V.documents_table_html(docs, norm_lang(lang)), gr.Dropdown(choices=added, value=None)
 
-    def upload(self, files, progress=gr.Progress()):
+    def upload(self, files, lang: str = "ar", progress=gr.Progress()):
+        lang = norm_lang(lang)
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", "")) for f in (files or [])]
         if not paths:
-            raise gr.Error("اختر ملفاً أولاً (choose a file first)", print_exception=False)
-        progress(0, desc="جارٍ فحص الوثائق…")
+            raise gr.Error(tr(lang, "up_choose"), print_exception=False)
+        progress(0, desc=tr(lang, "up_checking"))
         try:
             report = add_documents(self.engine.settings.home, [(p, p.name) for p in paths],
                                    self.engine.embedder, self.engine.settings.index,
                                    stage=lambda msg: progress(0.5, desc=printable(msg)))
         except AddError as exc:
             log.info("refused an upload: %s", exc)
-            raise gr.Error(f"لم تُضف الوثيقة: {exc}", print_exception=False) from None
+            raise gr.Error(tr(lang, "up_failed", err=exc), print_exception=False) from None
         self.engine.refresh(force=True)
-        names = "، ".join(report.doc_ids)
-        status = (f'<div dir="rtl" class="isnad-upload-status">أضيفت: <span dir="ltr">{R.esc(names)}</span> '
-                  f"({report.build.chunks_total} مقطعاً في الفهرس). يمكنك السؤال عنها الآن.</div>")
-        table, choices = self.view()
+        status = _status(lang, "up_added", "، ".join(report.doc_ids) if lang == "ar" else ", ".join(report.doc_ids),
+                         chunks=report.build.chunks_total)
+        table, choices = self.view(lang)
         return status, table, choices, None
 
-    def remove(self, doc_id: str | None, progress=gr.Progress()):
+    def remove(self, doc_id: str | None, lang: str = "ar", progress=gr.Progress()):
+        lang = norm_lang(lang)
         if not doc_id:
-            raise gr.Error("اختر وثيقة مضافة لحذفها (choose an added document)", print_exception=False)
-        progress(0, desc="جارٍ الحذف…")
+            raise gr.Error(tr(lang, "rm_choose"), print_exception=False)
+        progress(0, desc=tr(lang, "rm_running"))
         try:
             report = remove_documents(self.engine.settings.home, [doc_id], self.engine.embedder,
                                       self.engine.settings.index,
                                       stage=lambda msg: progress(0.5, desc=printable(msg)))
         except AddError as exc:
-            raise gr.Error(f"لم تُحذف الوثيقة: {exc}", print_exception=False) from None
+            raise gr.Error(tr(lang, "rm_failed", err=exc), print_exception=False) from None
         self.engine.refresh(force=True)
-        status = (f'<div dir="rtl" class="isnad-upload-status">حُذفت: <span dir="ltr">'
-                  f'{R.esc(", ".join(report.doc_ids))}</span></div>')
-        table, choices = self.view()
+        status = _status(lang, "rm_done", ", ".join(report.doc_ids))
+        table, choices = self.view(lang)
         return status, table, choices
 
 
-def documents_tab(engine, docs_table) -> None:
-    """The upload and removal controls, under the documents table (inside the tab)."""
+def documents_tab(engine, docs_table, lang_state, labels):
+    """The upload and removal controls, under the documents table (inside the tab);
+    their words registered with `labels` (the app's Labels)."""
     ctl = DocumentsController(engine)
-    gr.HTML('<h3 dir="rtl">إضافة وثائق وحذفها</h3>' + upload_note(ctl.max_bytes), js_on_load=None)
+    note = gr.HTML(upload_note(ctl.max_bytes), js_on_load=None, elem_id="isnad-upload-note")
     files = gr.File(file_count="multiple", file_types=list(FORMATS), type="filepath",
-                    label="الملفات", elem_id="isnad-upload")
-    add_btn = gr.Button("أضف إلى الفهرس", variant="primary", elem_id="isnad-add")
+                    label=tr("ar", "up_files"), elem_id="isnad-upload")
+    add_btn = gr.Button(tr("ar", "up_add"), variant="primary", elem_id="isnad-add")
     status = gr.HTML("", elem_id="isnad-upload-status", js_on_load=None)
     with gr.Row(equal_height=True):
-        choice = gr.Dropdown([], label="وثيقة مضافة", elem_id="isnad-remove-choice", scale=3)
-        remove_btn = gr.Button("احذف من الفهرس", variant="stop", elem_id="isnad-remove", scale=1)
-    add_btn.click(ctl.upload, inputs=[files], outputs=[status, docs_table, choice, files],
+        choice = gr.Dropdown([], label=tr("ar", "up_choice"), elem_id="isnad-remove-choice", scale=3)
+        remove_btn = gr.Button(tr("ar", "up_remove"), variant="stop", elem_id="isnad-remove", scale=1)
+    labels.add(note, lambda l: upload_note(ctl.max_bytes, l))
+    labels.add(files, lambda l: gr.File(label=tr(l, "up_files")))
+    labels.add(add_btn, lambda l: gr.Button(tr(l, "up_add")))
+    labels.add(choice, lambda l: gr.Dropdown(label=tr(l, "up_choice")))
+    labels.add(remove_btn, lambda l: gr.Button(tr(l, "up_remove")))
+    labels.add(docs_table, lambda l: V.documents_table_html(engine.documents(), l))
+    add_btn.click(ctl.upload, inputs=[files, lang_state], outputs=[status, docs_table, choice, files],
                   api_visibility="private", concurrency_limit=1, concurrency_id="isnad-build")
-    remove_btn.click(ctl.remove, inputs=[choice], outputs=[status, docs_table, choice],
+    remove_btn.click(ctl.remove, inputs=[choice, lang_state], outputs=[status, docs_table, choice],
                      api_visibility="private", concurrency_limit=1, concurrency_id="isnad-build")
     return ctl, choice

@@ -22,12 +22,38 @@ def theme() -> gr.themes.Base:
     )
 
 
+# The app's own colours in both themes. Text on the highlight is checked for WCAG AA
+# contrast (>= 4.5:1) in tests/test_app_style.py, from these values.
+LIGHT = {
+    "mark-bg": "#ffe58a", "mark-fg": "#1f1a0a", "mark-edge": "#e0b420",
+    "warn-bg": "#fff7e6", "warn-fg": "#6b4a10", "warn-border": "#f2c46d", "warn-edge": "#c77d00",
+    "err-bg": "#fdecec", "err-fg": "#8a2121", "err-border": "#eab0b0",
+    "passage-bg": "rgba(20, 184, 166, .10)",
+}
+DARK = {
+    "mark-bg": "#5c4a00", "mark-fg": "#fff4c2", "mark-edge": "#a88a1c",
+    "warn-bg": "#3a2a08", "warn-fg": "#ffd98a", "warn-border": "#7a5a1a", "warn-edge": "#e0a020",
+    "err-bg": "#3b1414", "err-fg": "#ffc2c2", "err-border": "#7a3030",
+    "passage-bg": "rgba(45, 212, 191, .14)",
+}
+# (foreground, background) pairs that carry text
+TEXT_PAIRS = (("mark-fg", "mark-bg"), ("warn-fg", "warn-bg"), ("err-fg", "err-bg"))
+
+
+def _vars(colours: dict) -> str:
+    return " ".join(f"--isnad-{k}: {v};" for k, v in colours.items())
+
+
+PALETTE_CSS = f":root {{ {_vars(LIGHT)} }}\n.dark {{ {_vars(DARK)} }}"
+
 _AR = ", ".join(f'"{f}"' if " " in f else f for f in ARABIC_FONTS)
 _UI = ", ".join(f'"{f}"' if " " in f else f for f in UI_FONTS)
 
 CSS = """
 :root { --isnad-ar: %(ar)s; --isnad-ui: %(ui)s; }
+%(palette)s
 .gradio-container { direction: rtl; font-family: var(--isnad-ui) !important; }
+html[dir=ltr] .gradio-container { direction: ltr; }
 .gradio-container input[type=range] { direction: ltr; }
 /* Gradio marks labels dir="ltr": let their (Arabic) content set the direction */
 .gradio-container [data-testid="block-info"] { unicode-bidi: plaintext; text-align: start; }
@@ -44,37 +70,37 @@ CSS = """
 #isnad-chat .message, #isnad-chat .message-content, #isnad-chat .prose { font-family: var(--isnad-ar); }
 #isnad-chat .prose { font-size: 17px; line-height: 1.85; }
 .isnad-q { font-family: var(--isnad-ar); }
-.isnad-answer { font-family: var(--isnad-ar); text-align: right; }
+.isnad-answer { font-family: var(--isnad-ar); text-align: start; }
 .isnad-ref { color: var(--color-accent); font-weight: 700; cursor: pointer; padding: 0 1px;
   font-family: var(--isnad-ui); font-size: 0.85em; vertical-align: super; }
 .isnad-ref:hover { text-decoration: underline; }
 .isnad-foot { font-size: 12px; color: var(--body-text-color-subdued); margin-top: 6px;
   font-family: var(--isnad-ui); }
-.isnad-abstain { display: flex; gap: 10px; align-items: flex-start; background: #fff7e6;
-  border: 1px solid #f2c46d; border-inline-start: 5px solid #e0a020; border-radius: 8px;
-  padding: 8px 12px; color: #6b4a10; }
+.isnad-abstain { display: flex; gap: 10px; align-items: flex-start; background: var(--isnad-warn-bg);
+  border: 1px solid var(--isnad-warn-border); border-inline-start: 5px solid var(--isnad-warn-edge);
+  border-radius: 8px; padding: 8px 12px; color: var(--isnad-warn-fg); }
 .isnad-abstain-icon { font-size: 22px; line-height: 1.2; }
 .isnad-abstain-label { font-weight: 700; font-size: 14px; font-family: var(--isnad-ui); }
 .isnad-abstain-text { font-family: var(--isnad-ar); }
-.isnad-notice { font-size: 13px; font-family: var(--isnad-ui); color: #6b4a10; background: #fff7e6;
-  border: 1px solid #f2c46d; border-radius: 6px; padding: 3px 10px; margin-top: 6px; line-height: 1.6; }
-.isnad-notice-icon { color: #c77d00; }
+.isnad-notice { font-size: 13px; font-family: var(--isnad-ui); color: var(--isnad-warn-fg);
+  background: var(--isnad-warn-bg); border: 1px solid var(--isnad-warn-border); border-radius: 6px; padding: 3px 10px; margin-top: 6px; line-height: 1.6; }
+.isnad-notice-icon { color: var(--isnad-warn-edge); }
 .isnad-by { font-size: 12.5px; font-family: var(--isnad-ui); color: var(--color-accent); margin-top: 6px; }
 .isnad-pending, .isnad-draft-label { font-size: 13px; font-family: var(--isnad-ui);
   color: var(--body-text-color-subdued); font-style: italic; }
 .isnad-draft { border: 1px dashed var(--border-color-primary); border-radius: 8px; padding: 4px 10px; }
-.isnad-draft-text { font-family: var(--isnad-ar); text-align: right; opacity: .7; }
+.isnad-draft-text { font-family: var(--isnad-ar); text-align: start; opacity: .7; }
 .isnad-dots { display: inline-block; animation: isnad-blink 1.2s ease-in-out infinite; }
 @keyframes isnad-blink { 50%% { opacity: .25; } }
-.isnad-error { background: #fdecec; border: 1px solid #eab0b0; border-radius: 8px;
-  padding: 6px 12px; color: #8a2121; font-family: var(--isnad-ui); }
+.isnad-error { background: var(--isnad-err-bg); border: 1px solid var(--isnad-err-border); border-radius: 8px;
+  padding: 6px 12px; color: var(--isnad-err-fg); font-family: var(--isnad-ui); }
 #isnad-input textarea { font-family: var(--isnad-ar); font-size: 17px; }
 .isnad-examples { gap: 6px !important; }
 .isnad-examples button { font-family: var(--isnad-ar) !important; font-size: 14px !important;
   white-space: normal !important; }
 
 /* sources panel */
-.isnad-sources { font-family: var(--isnad-ui); text-align: right; }
+.isnad-sources { font-family: var(--isnad-ui); text-align: start; }
 .isnad-sources-top { display: flex; align-items: baseline; gap: 10px; flex-wrap: wrap; }
 .isnad-sources-head { font-weight: 700; font-size: 15px; margin-bottom: 2px; }
 .isnad-copy { margin-inline-start: auto; font-size: 12.5px; color: var(--color-accent); text-decoration: none;
@@ -95,13 +121,10 @@ CSS = """
 .isnad-meta { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12.5px;
   color: var(--body-text-color-subdued); margin: 4px 0 6px; align-items: center; }
 .isnad-docid { font-family: %(mono)s; font-size: 11.5px; color: var(--body-text-color-subdued); }
-.isnad-score { display: inline-flex; align-items: center; gap: 4px; }
-.isnad-bar { display: inline-block; width: 46px; height: 6px; border-radius: 3px;
-  background: var(--border-color-primary); overflow: hidden; }
-.isnad-bar span { display: block; height: 100%%; background: var(--color-accent); }
+.isnad-score { cursor: help; border-bottom: 1px dotted currentColor; }
 .isnad-passage { font-family: var(--isnad-ar); font-size: 15px; line-height: 1.9; white-space: pre-line; }
-.isnad-sources mark, .isnad-doc-text mark { background: #ffe58a; color: inherit;
-  border-radius: 3px; padding: 1px 0; box-shadow: 0 0 0 1px #f0c83c; }
+.isnad-sources mark, .isnad-doc-text mark { background: var(--isnad-mark-bg); color: var(--isnad-mark-fg);
+  border-radius: 3px; padding: 1px 0; box-shadow: 0 0 0 1px var(--isnad-mark-edge); }
 .isnad-open { display: inline-block; margin-top: 6px; font-size: 13px; color: var(--color-accent);
   text-decoration: none; cursor: pointer; }
 .isnad-open:hover { text-decoration: underline; }
@@ -114,7 +137,7 @@ CSS = """
 
 /* documents tab */
 .isnad-docs table { width: 100%%; border-collapse: collapse; font-size: 14px; }
-.isnad-docs th, .isnad-docs td { text-align: right !important; padding: 8px 10px !important; vertical-align: top;
+.isnad-docs th, .isnad-docs td { text-align: start !important; padding: 8px 10px !important; vertical-align: top;
   border: none !important; border-bottom: 1px solid var(--border-color-primary) !important; }
 .isnad-docs th { color: var(--body-text-color-subdued); font-weight: 600; }
 .isnad-docs td.t { font-family: var(--isnad-ar); font-weight: 600; }
@@ -136,15 +159,65 @@ CSS = """
   color: var(--body-text-color-subdued); }
 .isnad-doc-where { font-size: 13px; margin-top: 4px; color: var(--color-accent); }
 .isnad-doc-text { font-family: var(--isnad-ar); font-size: 17px; line-height: 1.9; white-space: pre-wrap;
-  text-align: right; padding: 6px 4px 40vh; }
-.isnad-doc-passage { background: rgba(20, 184, 166, .10); }
-""" % {"ar": _AR, "ui": _UI, "mono": ", ".join(f'"{f}"' if " " in f else f for f in MONO_FONTS)}
+  text-align: start; padding: 6px 4px 40vh; }
+.isnad-doc-passage { background: var(--isnad-passage-bg); }
+
+/* long URLs, doc_ids and Latin strings wrap instead of widening the page */
+.isnad-passage, .isnad-doc-text, .isnad-title, .isnad-docid, .isnad-q, .isnad-answer, .isnad-sources-q,
+.isnad-doc-head, .isnad-docs td, .isnad-eval, .isnad-stat .v { overflow-wrap: anywhere; word-break: normal; }
+.isnad-docs table { table-layout: auto; }
+
+/* copy button on every answer */
+.isnad-msg-copy { display: inline-block; margin-top: 6px; font-size: 12.5px; font-family: var(--isnad-ui);
+  color: var(--color-accent); border: 1px solid var(--border-color-primary); border-radius: 999px;
+  padding: 0 10px; cursor: pointer; user-select: none; }
+.isnad-msg-copy.done::after { content: " ✓"; }
+.isnad-msg-copy-src { display: none !important; }
+
+/* header, language and theme */
+#isnad-top { align-items: center; gap: 8px; flex-wrap: wrap; }
+#isnad-top > .block { padding: 0 !important; }
+#isnad-lang { flex: 0 0 auto !important; }
+#isnad-theme { flex: 0 0 auto !important; max-width: 48px; font-size: 18px; }
+
+/* evaluation tab */
+.isnad-eval table { border-collapse: collapse; margin: 6px 0 12px; font-size: 14px; }
+.isnad-eval th, .isnad-eval td { padding: 4px 10px !important; text-align: start;
+  border: none !important; border-bottom: 1px solid var(--border-color-primary) !important; }
+.isnad-eval td.n { font-variant-numeric: tabular-nums; direction: ltr; text-align: end; }
+.isnad-eval-note { font-size: 13px; color: var(--body-text-color-subdued); }
+.isnad-eval-failures li { margin: 4px 0; }
+.isnad-eval-ask { color: var(--color-accent); }
+.isnad-eval-rank { font-size: 12px; color: var(--body-text-color-subdued); }
+
+/* phone: one column; the sources follow the answer (the examples and settings come after) */
+@media (max-width: 720px) {
+  #isnad-header .sub { display: none; }
+  #isnad-header h1 { font-size: 24px; }
+  #isnad-convbar { flex-wrap: nowrap !important; gap: 6px; }
+  #isnad-convbar > * { min-width: 0 !important; }
+  #isnad-convbar [data-testid="block-info"] { display: none; }
+  #isnad-convbar button { padding: 4px 8px !important; font-size: 13px !important; }
+  #isnad-main { flex-direction: column; }
+  #isnad-main > div { min-width: 0 !important; width: 100%% !important; }
+  #isnad-chat { height: 52vh !important; }
+  #isnad-sources { max-height: none; overflow-y: visible; }
+  #isnad-modal { left: 2vw; right: 2vw; top: 2vh; bottom: 2vh; padding: 10px; }
+  .isnad-examples button { min-width: 0 !important; }
+  .isnad-doc-text { font-size: 16px; }
+}
+""" % {"ar": _AR, "ui": _UI, "palette": PALETTE_CSS, "mono": ", ".join(f'"{f}"' if " " in f else f for f in MONO_FONTS)}
 
 # Small page script: Arabic document, [n] markers in the chat bring their source card
 # into view, Escape closes the document viewer. Handles clicks by delegation.
 HEAD = """
-<meta name="color-scheme" content="light">
+<meta name="color-scheme" content="light dark">
 <script>
+function isnadCopy(text, done) {
+  if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done, function () {}); return; }
+  var t = document.createElement("textarea"); t.value = text; t.style.position = "fixed"; t.style.opacity = "0";
+  document.body.appendChild(t); t.select(); try { document.execCommand("copy"); done(); } catch (err) {} t.remove();
+}
 (function () {
   document.documentElement.setAttribute("lang", "ar");
   document.documentElement.setAttribute("dir", "rtl");
@@ -164,6 +237,19 @@ HEAD = """
       } else if (tries++ < 10) { setTimeout(look, 120); }
     })();
   });
+  // the copy button under every answer: the answer with its numbered sources, as text
+  document.addEventListener("click", function (e) {
+    var b = e.target && e.target.closest ? e.target.closest(".isnad-msg-copy") : null;
+    if (!b) return;
+    e.preventDefault(); e.stopPropagation();
+    var src = b.parentElement ? b.parentElement.querySelector(".isnad-msg-copy-src") : null;
+    if (!src) return;
+    var copy = src.cloneNode(true);
+    copy.querySelectorAll("br").forEach(function (br) { br.replaceWith("\\n"); });
+    isnadCopy(copy.textContent, function () {
+      b.classList.add("done"); setTimeout(function () { b.classList.remove("done"); }, 1500);
+    });
+  }, true);
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape") return;
     var b = document.getElementById("isnad-modal-close");
@@ -183,12 +269,7 @@ element.addEventListener("click", function (e) {
     e.preventDefault();
     var src = element.querySelector(".isnad-copy-src");
     var text = src ? src.textContent : "";
-    var done = function () { c.classList.add("done"); setTimeout(function () { c.classList.remove("done"); }, 1500); };
-    if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done, function () {}); }
-    else {
-      var t = document.createElement("textarea"); t.value = text; t.style.position = "fixed"; t.style.opacity = "0";
-      document.body.appendChild(t); t.select(); try { document.execCommand("copy"); done(); } catch (err) {} t.remove();
-    }
+    isnadCopy(text, function () { c.classList.add("done"); setTimeout(function () { c.classList.remove("done"); }, 1500); });
     return;
   }
   if (!a || !element.contains(a)) return;
@@ -206,4 +287,45 @@ function go() {
 }
 setTimeout(go, 60);
 watch("value", function () { setTimeout(go, 60); });
+"""
+
+# The interface language on the page itself: the document's lang and direction.
+LANGUAGE_JS = """
+(lang) => {
+  var l = lang === "en" ? "en" : "ar";
+  document.documentElement.setAttribute("lang", l);
+  document.documentElement.setAttribute("dir", l === "en" ? "ltr" : "rtl");
+  document.body.classList.toggle("isnad-en", l === "en");
+  return [lang];
+}
+"""
+
+# The visible theme toggle: Gradio follows the system preference (the `dark` class on
+# <body>); the toggle flips it and remembers the choice in this browser.
+THEME_TOGGLE_JS = """
+() => {
+  var dark = !document.body.classList.contains("dark");
+  document.body.classList.toggle("dark", dark);
+  try { localStorage.setItem("isnad-theme", dark ? "dark" : "light"); } catch (e) {}
+}
+"""
+THEME_LOAD_JS = """
+() => {
+  var t = null;
+  try { t = localStorage.getItem("isnad-theme"); } catch (e) {}
+  if (t === "dark" || t === "light") document.body.classList.toggle("dark", t === "dark");
+}
+"""
+
+# Export: the Markdown the server made from the browser's own store, saved as a file
+# by the browser (nothing is written on the server).
+SAVE_MARKDOWN_JS = """
+(md) => {
+  if (!md) return;
+  var a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([md], {type: "text/markdown;charset=utf-8"}));
+  a.download = "isnad-conversation.md";
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(function () { URL.revokeObjectURL(a.href); }, 5000);
+}
 """
