@@ -133,6 +133,20 @@ def threshold_from_curve(curve: list[dict], budget_ms: float) -> dict:
     return {"budget_ms": budget_ms, "n": int(n), "between": [lo_n, hi_n]}
 
 
+def _sweep(index, knob: str, values: list[int], set_knob: Callable[[int], None], queries: np.ndarray,
+           truth: np.ndarray, repeats: int, lat_queries: int, log: Callable[[str], None]) -> list[dict]:
+    """Recall@10 and single-query latency of `index` at each value of its search knob."""
+    sweep = []
+    for v in values:
+        set_knob(v)
+        _, found = index.search(queries, K)
+        rec = recall_at_k(found, truth)
+        lat = latency_passes(index, queries[:lat_queries], repeats)
+        sweep.append({knob: v, "recall@10": rec, **lat})
+        log(f"    {knob}={v}: recall@10 {rec:.3f}, p50 {np.median(lat['p50_ms']):.2f} ms")
+    return sweep
+
+
 def run_hnsw(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, m: int, ef_construction: int,
              ef_search: list[int], repeats: int, lat_queries: int, recall_target: float,
              latency_target_ms: float, log: Callable[[str], None]) -> dict:
@@ -146,14 +160,8 @@ def run_hnsw(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, m: int, e
     build_s = time.perf_counter() - t0
     after = rss_bytes()
     log(f"  hnsw M={m} efC={ef_construction}: built {len(base):,} in {build_s:.1f} s")
-    sweep = []
-    for ef in ef_search:
-        index.hnsw.efSearch = ef
-        _, found = index.search(queries, K)
-        rec = recall_at_k(found, truth)
-        lat = latency_passes(index, queries[:lat_queries], repeats)
-        sweep.append({"ef_search": ef, "recall@10": rec, **lat})
-        log(f"    efSearch={ef}: recall@10 {rec:.3f}, p50 {np.median(lat['p50_ms']):.2f} ms")
+    sweep = _sweep(index, "ef_search", ef_search, lambda ef: setattr(index.hnsw, "efSearch", ef),
+                   queries, truth, repeats, lat_queries, log)
     out = {"M": m, "ef_construction": ef_construction, "build_seconds": [build_s],
            "index_bytes": hnsw_bytes(index),
            "rss_growth_bytes": (after - before) if before and after else None,
@@ -180,16 +188,8 @@ def run_ivf(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, nlist: int
     build_s = time.perf_counter() - t0
     after = rss_bytes()
     log(f"  ivf nlist={nlist}: built {len(base):,} in {build_s:.1f} s")
-    sweep = []
-    for p in nprobe:
-        if p > nlist:
-            continue
-        index.nprobe = p
-        _, found = index.search(queries, K)
-        rec = recall_at_k(found, truth)
-        lat = latency_passes(index, queries[:lat_queries], repeats)
-        sweep.append({"nprobe": p, "recall@10": rec, **lat})
-        log(f"    nprobe={p}: recall@10 {rec:.3f}, p50 {np.median(lat['p50_ms']):.2f} ms")
+    sweep = _sweep(index, "nprobe", [p for p in nprobe if p <= nlist], lambda p: setattr(index, "nprobe", p),
+                   queries, truth, repeats, lat_queries, log)
     out = {"nlist": nlist, "build_seconds": [build_s], "index_bytes": ivf_bytes(index),
            "rss_growth_bytes": (after - before) if before and after else None, "sweep": sweep}
     out["chosen"] = choose(sweep, "nprobe", recall_target, latency_target_ms)
