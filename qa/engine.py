@@ -228,6 +228,7 @@ class Isnad:
     def retrieve(self, question: str, k: int | None = None, context: str = "") -> Retrieved:
         """The passages `ask` would answer from (pages not set), for callers that want
         retrieval alone (qa.langchain_retriever). Raises QuestionError."""
+        self.refresh()
         return self._retrieve(self._loaded, read_question(question), clean_k(k, self.settings.k), context)
 
     def _retrieve(self, loaded: "_Loaded", question: Question, k: int, context: str) -> Retrieved:

@@ -70,7 +70,7 @@ def test_pdf_page_break_ends_a_sentence_and_titles_come_from_the_first_heading(n
 
 
 def test_pdf_without_text_layer_says_it_needs_ocr(tmp_path):
-    from tests.test_corpus_loaders import make_pdf
+    from tests.unit.test_corpus_loaders import make_pdf
 
     (tmp_path / "scan.pdf").write_bytes(make_pdf([]))
     with pytest.raises(DocumentError, match=r"^scan\.pdf: .*no text layer.*OCR"):
@@ -186,7 +186,7 @@ def test_usable_title(title, usable):
 
 
 def test_a_file_name_title_falls_back_to_the_first_line(tmp_path):
-    from tests.test_corpus_loaders import make_docx
+    from tests.unit.test_corpus_loaders import make_docx
 
     make_docx(tmp_path / "m.docx", ["العنوان الحقيقي للمذكرة", "نص المذكرة."], title="Microsoft Word - m.docx")
     assert load_document(tmp_path / "m.docx", "m.docx").title == "العنوان الحقيقي للمذكرة"

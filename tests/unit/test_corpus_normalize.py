@@ -11,6 +11,8 @@ from corpus.normalize import (
     source_span,
 )
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     "source, expected",

@@ -10,6 +10,8 @@ from corpus.document import Document
 from corpus.loaders import SHIPPED_DOCUMENTS, Skipped, iter_documents
 from corpus.sentences import split_sentences
 
+pytestmark = pytest.mark.unit
+
 
 def _doc(text: str, doc_id: str = "test.txt") -> Document:
     return Document(doc_id=doc_id, title="t", text=text,

@@ -17,6 +17,8 @@ from corpus.loaders import (
     read_catalog,
 )
 
+pytestmark = pytest.mark.unit
+
 AR = "وقّعت أذربيجان وأوزبكستان معاهدة التحالف في طشقند عام ٢٠٢٤."
 
 
