@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from qa.engine import is_arabic
+from corpus.language import is_arabic
 from qa.settings import MAX_QUESTION_CHARS
 from qa.types import Answer, Citation, Passage
 from ui.app_i18n import direction, tr

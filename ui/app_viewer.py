@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from qa.engine import is_arabic
+from corpus.language import is_arabic
 from ui.app_i18n import STRINGS, direction, tr
 from ui.app_render import compact, esc
 
