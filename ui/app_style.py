@@ -177,8 +177,7 @@ html[dir=ltr] .gradio-container { direction: ltr; }
 /* header, language and theme; the conversations bar */
 #isnad-convbar { align-items: flex-end; }
 #isnad-convbar > button { max-height: 42px; align-self: flex-end; }
-#isnad-top { align-items: center; gap: 8px; flex-wrap: nowrap; }
-#isnad-top > #isnad-head { flex: 1 1 auto !important; min-width: 0 !important; }
+#isnad-top { align-items: center; gap: 8px; flex-wrap: wrap; }
 #isnad-top > .block { padding: 0 !important; }
 #isnad-lang { flex: 0 0 auto !important; }
 #isnad-theme { flex: 0 0 auto !important; max-width: 48px; font-size: 18px; }
