@@ -4,10 +4,13 @@
     launch_app(app, host, port)  -> launches it with Isnad's theme, CSS and page script
     serve(settings, host, port)  -> loads (or first builds) the index, then serves
 
-Layout: a chat (answers with [n] markers, abstentions in amber, errors as friendly
-bubbles) next to a sources panel (each cited passage with its quote in <mark>; a
-link opens the whole document at that place in a viewer); a documents tab lists
-the corpus and the index status, and uploads or removes documents (ui.app_documents). An API endpoint `/ask` returns the Answer JSON.
+Layout: a chat (answers with [n] markers and a copy button, abstentions in amber,
+errors as friendly bubbles) next to a sources panel (each cited passage with its quote
+in <mark>; a link opens the whole document at that place in a viewer); on a phone the
+sources come right under the answer. Above the chat, the conversations kept in the
+browser (ui.app_conversations); a documents tab (ui.app_documents) and an evaluation
+tab (ui.app_eval). The interface is Arabic or English, one at a time (ui.app_i18n);
+the theme light or dark (ui.app_style). An API endpoint `/ask` returns the Answer JSON.
 
 With a language model (`isnad serve --llm ...`), a checkbox (on by default) lets the
 model write the answers: its draft streams into the chat, marked as unchecked, and is
@@ -114,7 +117,7 @@ def _sources_column(L: Labels, default_k: int):
 
 
 def _conversation_bar(L: Labels):
-    with gr.Row(elem_id="isnad-convbar", equal_height=True):
+    with gr.Row(elem_id="isnad-convbar", equal_height=False):
         conv_list = gr.Dropdown([], label=tr("ar", "conversations"), elem_id="isnad-conversations",
                                 scale=4, min_width=160, allow_custom_value=False)
         new = gr.Button(tr("ar", "new"), variant="secondary", scale=1, min_width=90, size="sm",
@@ -204,16 +207,29 @@ def _wire(app: gr.Blocks, ctl: ChatController, L: Labels, c: dict) -> None:
             kept = ctl.keep(st, s, norm_lang(l)) if isinstance(panel, str) else (gr.skip(), gr.skip())
             yield box, history, s, panel, *kept
 
-    c["msg"].submit(respond, **chat_io)
-    c["send"].click(respond, **chat_io)
+    chat_io["fn"] = respond
+
+    c["msg"].submit(**chat_io)
+    c["send"].click(**chat_io)
     for b, q in zip(c["example_buttons"], EXAMPLES):
-        b.click(lambda q=q: q, outputs=[c["msg"]], queue=False, **P).then(respond, **chat_io)
+        b.click(lambda q=q: q, outputs=[c["msg"]], queue=False, **P).then(**chat_io)
     for trigger in (c["new_btn"].click, chatbot.clear):
         trigger(ctl.new_conversation, inputs=[store, lang], outputs=[*convs, c["msg"]], **P)
     c["conv_list"].input(ctl.switch, inputs=[store, c["conv_list"], lang, show_all], outputs=convs, **P)
     c["export_btn"].click(ctl.export_markdown, inputs=[store, lang], outputs=[c["export_md"]], **P).then(
         None, inputs=[c["export_md"]], js=SAVE_MARKDOWN_JS, **P)
     show_all.change(ctl.sources, inputs=[session, show_all, lang], outputs=[sources], **P)
+    _wire_panels(app, ctl, L, c, chat_io)
+
+
+def _wire_panels(app: gr.Blocks, ctl: ChatController, L: Labels, c: dict, chat_io: dict) -> None:
+    """The events around the chat: sources, viewer, evaluation links, language, theme, load."""
+    P = dict(api_visibility="private")
+    session, store, lang, chatbot, sources, show_all = (c[k] for k in (
+        "session", "store", "lang", "chatbot", "sources", "show_all"))
+    convs = [session, chatbot, sources, store, c["conv_list"]]
+    respond = chat_io["fn"]
+    chat_io = {k: v for k, v in chat_io.items() if k != "fn"}
 
     def select_message(s, a, l, evt: gr.SelectData):
         return ctl.select_message(s, a, evt.index, l)

@@ -106,17 +106,21 @@ class ChatController:
             put(R.error_bubble(tr(lang, "err_internal"), lang))
             yield "", session.history, session, skip()
             return
+        put(self._record(session, answer, lang))
+        session.message_turn[slot[0]] = session.shown
+        yield "", session.history, session, R.sources_html(answer, session.shown, show_all, lang)
+
+    @staticmethod
+    def _record(session: Session, answer: Answer, lang: str) -> str:
+        """Keep a new answer in the session (shown from now on) -> its chat bubble."""
         turn = len(session.answers)
         turns = getattr(session.conversation, "turns", None) or []
         context = str(getattr(turns[-1], "context", "") or "") if turns else ""
-        followup = bool(context)
         session.answers.append(answer)
-        session.followups.append(followup)
+        session.followups.append(bool(context))
         session.contexts.append(context)
-        put(R.answer_bubble(answer, turn, followup, lang))
-        session.message_turn[slot[0]] = turn
         session.shown = turn
-        yield "", session.history, session, R.sources_html(answer, turn, show_all, lang)
+        return R.answer_bubble(answer, turn, bool(context), lang)
 
     def keep(self, store: Any, session: Session, lang: str):
         """-> (store with the session's last answer added, conversation list)."""

@@ -142,12 +142,14 @@ def report_html(report: dict, previous: dict | None, lang: str = "ar") -> str:
     summary = suite["systems"]["isnad"]["summary"]
     prev_suite = (previous or {}).get("suites", {}).get(name)
     prev = prev_suite["systems"]["isnad"]["summary"] if prev_suite and "isnad" in prev_suite["systems"] else None
-    note = (tr(lang, "eval_prev_from", created=previous.get("created", "")) if prev is not None
-            else tr(lang, "eval_no_prev"))
+    # the timestamp is Latin: kept left-to-right inside an Arabic sentence
+    note = (esc(tr(lang, "eval_prev_from", created="@@")).replace(
+        "@@", f'<span dir="ltr">{esc(previous.get("created", ""))}</span>') if prev is not None
+        else esc(tr(lang, "eval_no_prev")))
     head = tr(lang, "eval_summary", suite=name, n=suite["questions"], secs=report["wall_seconds"])
     records = suite.get("records", {}).get("isnad", [])
     return (f'<div class="isnad-eval" dir="{direction(lang)}"><h3>{esc(head)}</h3>'
-            f'<div class="isnad-eval-note">{esc(note)}</div>'
+            f'<div class="isnad-eval-note">{note}</div>'
             f"{_metrics_table(summary, prev, lang)}{_categories_table(summary, lang)}"
             f"{_failures_list(records, lang)}</div>")
 

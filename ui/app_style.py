@@ -174,7 +174,9 @@ html[dir=ltr] .gradio-container { direction: ltr; }
 .isnad-msg-copy.done::after { content: " ✓"; }
 .isnad-msg-copy-src { display: none !important; }
 
-/* header, language and theme */
+/* header, language and theme; the conversations bar */
+#isnad-convbar { align-items: flex-end; }
+#isnad-convbar > button { max-height: 42px; align-self: flex-end; }
 #isnad-top { align-items: center; gap: 8px; flex-wrap: wrap; }
 #isnad-top > .block { padding: 0 !important; }
 #isnad-lang { flex: 0 0 auto !important; }
