@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from evals import bench_proc as P
-from evals.metrics import GOLD_UNIT, QuestionRecord, evidence_units, percentile, retrieval_metrics, stat
+from evals.metrics import GOLD_UNIT, evidence_units, first_rank, hand_metrics, percentile, stat
 
 HEAVY_MODULES = ("torch", "gradio", "gradio_client", "langchain", "langchain_core", "langchain_community",
                  "langchain_classic", "transformers", "sentence_transformers", "pandas", "scipy",
@@ -170,24 +170,28 @@ def _ratios(passes: list[_Pass]) -> dict:
 
 
 def quality(questions, passages_of: dict) -> dict:
-    """Over the answerable questions with gold documents, from the top 5 passages (ranx,
-    evals.metrics): gold document at rank 1 / in the top 5, its reciprocal rank, and a
-    top-5 passage of a gold document that holds the evidence sentence."""
+    """Over the answerable questions with gold documents, from the top 5 passages (the
+    relevance units and rank figures of evals.metrics): gold document at rank 1 / in the
+    top 5, its reciprocal rank, and a top-5 passage of a gold document that holds the
+    evidence sentence. Not through ranx: its first evaluate() in a process compiles with
+    numba, 12 s to import and minutes to compile on a loaded 2-core machine (measured),
+    which `isnad bench --quick` (a minute) cannot afford; tests cross-check the two."""
     from corpus.normalize import contains_normalized
 
-    def records(relevant) -> list[QuestionRecord]:
+    def ranks(relevant) -> list[int | None]:
         out = []
         for q in questions:
-            if not (q.answerable and q.gold_docs):
-                continue
-            ps = list(passages_of.get(q.id, []))[:5]
-            units = evidence_units([str(i) for i in range(len(ps))], [relevant(q, p) for p in ps])
-            out.append(QuestionRecord(q.id, q.question, units=units, relevant=[GOLD_UNIT]))
+            if q.answerable and q.gold_docs:
+                ps = list(passages_of.get(q.id, []))[:5]
+                units = evidence_units([str(i) for i in range(len(ps))], [relevant(q, p) for p in ps])
+                out.append(first_rank(units, [GOLD_UNIT]))
         return out
 
-    docs = retrieval_metrics(records(lambda q, p: p.doc_id in q.gold_docs), ["recall@1", "recall@5", "mrr@5"])
-    evidence = retrieval_metrics(records(lambda q, p: bool(q.evidence) and p.doc_id in q.gold_docs
-                                         and contains_normalized(p.text, q.evidence)), ["recall@5"])
-    return {"questions": max(docs["n"], 1), "doc_hit@1": docs["recall@1"] or 0.0,
-            "doc_hit@5": docs["recall@5"] or 0.0, "doc_mrr@5": docs["mrr@5"] or 0.0,
-            "evidence_hit@5": evidence["recall@5"] or 0.0}
+    docs = ranks(lambda q, p: p.doc_id in q.gold_docs)
+    if not docs:
+        return {"questions": 1, "doc_hit@1": 0.0, "doc_hit@5": 0.0, "doc_mrr@5": 0.0, "evidence_hit@5": 0.0}
+    d = hand_metrics(docs, (1, 5), mrr_k=5)
+    e = hand_metrics(ranks(lambda q, p: bool(q.evidence) and p.doc_id in q.gold_docs
+                           and contains_normalized(p.text, q.evidence)), (5,), mrr_k=5)
+    return {"questions": len(docs), "doc_hit@1": round(d["recall@1"], 4), "doc_hit@5": round(d["recall@5"], 4),
+            "doc_mrr@5": round(d["mrr@5"], 4), "evidence_hit@5": round(e["recall@5"], 4)}

@@ -38,9 +38,9 @@ def test_stat_and_percentiles():
     assert percentile([1, 2, 3, 4], 50) == 2.5
 
 
-def test_warm_quality_through_ranx_equals_counting_by_hand():
-    """evals.bench_latency.quality (ranx over evals.metrics records) against the figures
-    counted by hand from the same top-5 passages."""
+def test_warm_quality_equals_ranx_on_the_same_units():
+    """evals.bench_latency.quality (evals.metrics' units and ranks) against the figures
+    counted by hand and against ranx on the same relevance units."""
     from types import SimpleNamespace as P
 
     from evals.bench_latency import quality
@@ -61,6 +61,12 @@ def test_warm_quality_through_ranx_equals_counting_by_hand():
     assert q["doc_hit@1"] == 0.25 and q["doc_hit@5"] == 0.5
     assert q["doc_mrr@5"] == round((1 / 3 + 1) / 4, 4)
     assert q["evidence_hit@5"] == 0.25
+    from evals.metrics import QuestionRecord, retrieval_metrics
+
+    units = {"a": ["0", "1", "<gold>"], "b": ["<gold>"], "c": ["0", "1", "2", "3", "4"], "d": []}
+    records = [QuestionRecord(i, "?", units=u, relevant=["<gold>"]) for i, u in units.items()]
+    ranx = retrieval_metrics(records, ["recall@1", "recall@5", "mrr@5"])
+    assert (ranx["recall@1"], ranx["recall@5"], ranx["mrr@5"]) == (q["doc_hit@1"], q["doc_hit@5"], q["doc_mrr@5"])
 
 
 def test_int_list_parses_sizes():
