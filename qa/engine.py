@@ -20,6 +20,7 @@ from index.generations import current_signature, live_generation, remove_unused_
 from index.home import ensure_index, home_state, index_home
 from index.manifest import IndexProblem
 from index.store import IndexStore, StoredDocument
+from index.stores import after_build, open_for_engine, open_store
 from qa.answerability import answerability, load_model
 from qa.answerer import ExtractiveAnswerer
 from qa.pages import stream_with_pages, with_pages
@@ -147,15 +148,16 @@ class Isnad:
             return False
         self._checked_at = now
         signature = current_signature(self.settings.home)
-        if signature == self._signature and not force:
+        moved = getattr(self._loaded.store, "is_stale", lambda: False)()  # a Qdrant alias moved
+        if signature == self._signature and not force and not moved:
             return False
         with self._refresh_lock:
             old = self._loaded.store
-            if live_generation(self.settings.home) == old.directory:
+            if live_generation(self.settings.home) == old.directory and not moved:
                 self._signature = signature
                 return False
             try:
-                store = IndexStore.open(self.settings.home, self.embedder.id)
+                store = open_store(self.settings.store, self.settings.home, self.embedder.id, previous=old)
             except IndexProblem as exc:
                 self._signature = signature  # tried once: again only when CURRENT changes
                 log.warning("a new index is live but does not load (%s); still answering from %s",
@@ -180,10 +182,10 @@ class Isnad:
         `chat_model` (a LangChain chat model) turns generative answers on with it."""
         settings = settings or Settings.from_env()
         embedder = make_embedder(settings.embedder)
-        # Repairs a missing CURRENT; builds only what the home records (index.home).
-        ensure_index(settings.home, embedder, settings.index, build=build_if_missing,
-                     progress=progress, stage=on_stage)
-        store = IndexStore.open(settings.home, expected_embedder_id=embedder.id)
+        # Repairs a missing CURRENT; builds only what the home records (index.home); not
+        # for a replica of a Qdrant server that holds an index (index.stores).
+        store = open_for_engine(settings.store, settings.home, embedder, lambda: ensure_index(
+            settings.home, embedder, settings.index, build=build_if_missing, progress=progress, stage=on_stage))
         return cls(settings, store, embedder, chat_model=chat_model)
 
     # -- answers ----------------------------------------------------------------------
@@ -344,9 +346,11 @@ class Isnad:
         report = index_home(self.settings.home, sources, self.embedder, self.settings.index,
                             rebuild=rebuild, progress=progress)
         old = self.store
-        self._attach(IndexStore.open(self.settings.home, self.embedder.id))
+        after_build(self.settings.store, self.settings.home)
+        self._attach(open_store(self.settings.store, self.settings.home, self.embedder.id, previous=old))
         self._signature = current_signature(self.settings.home)
-        old.close()
+        if getattr(old, "backend", None) is not getattr(self.store, "backend", None):
+            old.close()
         if old.directory != self.store.directory:
             from index.generations import build_lock
 

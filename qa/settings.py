@@ -138,12 +138,15 @@ class Settings:
     generative: GenerativeParams = field(default_factory=GenerativeParams)  # off by default
     # A long-lived engine (the app) looks at most this often for a newer index to switch to.
     refresh_seconds: float = 1.0
+    # Where the index is read from: faiss | qdrant-edge | qdrant:local | qdrant:http(s)://HOST:PORT
+    # (index.stores); ISNAD_STORE.
+    store: str = "faiss"
 
     @classmethod
     def from_env(cls, home: str | Path | None = None, embedder: str | None = None,
                  llm: str | None = None, llm_url: str | None = None,
-                 llm_timeout: float | None = None) -> "Settings":
-        """Arguments win over the environment: ISNAD_HOME, ISNAD_EMBEDDER, and for
+                 llm_timeout: float | None = None, store: str | None = None) -> "Settings":
+        """Arguments win over the environment: ISNAD_HOME, ISNAD_EMBEDDER, ISNAD_STORE, and for
         generative answers ISNAD_LLM (PROVIDER:MODEL), ISNAD_LLM_URL, ISNAD_LLM_TIMEOUT."""
         timeout = llm_timeout if llm_timeout is not None else os.environ.get("ISNAD_LLM_TIMEOUT") or None
         extra = {}
@@ -161,10 +164,20 @@ class Settings:
             embedder=embedder or os.environ.get("ISNAD_EMBEDDER") or DEFAULT_EMBEDDER,
             index=_index_params_from_env(),
             generative=GenerativeParams.from_spec(spec, url, **extra),
+            store=_store_spec(store or os.environ.get("ISNAD_STORE")),
         )
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+
+def _store_spec(spec: str | None) -> str:
+    from index.stores import StoreSpecError, parse_store
+
+    try:
+        return parse_store(spec)
+    except StoreSpecError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _index_params_from_env() -> IndexParams:

@@ -37,6 +37,10 @@ def _common_options(sub: bool) -> argparse.ArgumentParser:
     common.add_argument("--bidi", choices=BIDI_MODES, metavar="auto|on|off", help="Arabic in the terminal: 'on' reorders it for "
                         "terminals that do no bidi, 'off' leaves it to the terminal; default $ISNAD_BIDI or "
                         "'auto' (on for a terminal, off for a pipe)", **unset)
+    common.add_argument("--store", metavar="faiss|qdrant-edge|qdrant:URL",
+                        help="where the index is kept: faiss (default), qdrant-edge (Qdrant embedded, in the "
+                             "data directory), qdrant:http(s)://HOST:PORT (a Qdrant server or cluster; "
+                             "QDRANT_API_KEY), qdrant:local; default $ISNAD_STORE", **unset)
     common.add_argument("--debug", action="store_true", help="show tracebacks", **unset)
     return common
 
@@ -168,7 +172,8 @@ def _settings(args):
 
     settings = Settings.from_env(home=args.home, embedder=args.embedder, llm=getattr(args, "llm", None),
                                  llm_url=getattr(args, "llm_url", None),
-                                 llm_timeout=getattr(args, "llm_timeout", None))
+                                 llm_timeout=getattr(args, "llm_timeout", None),
+                                 store=getattr(args, "store", None))
     if not args.embedder and not _env_embedder():
         found = embedder_for_index(settings.home)
         if found:  # load an existing index with the embedder it was built with
@@ -222,8 +227,16 @@ def cmd_index(args) -> int:
                 raise UsageError(f"{printable(str(d))}: not a directory")
     params = replace(settings.index, follow_symlinks=True) if args.follow_symlinks else settings.index
     embedder = make_embedder(settings.embedder)
+    if args.ray is not None:  # passages embedded by a Ray Data job (index.ray_embed)
+        from index.ray_embed import RayEmbedder
+
+        embedder = RayEmbedder(embedder, address=args.ray or None)
     before_sources, before_docs = live_contents(settings.home)
     report = index_home(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=_stage)
+    from index.stores import after_build
+
+    if after_build(settings.store, settings.home):  # the build is the staging area; questions read Qdrant
+        _stage(f"published to {settings.store}")
     # What left the index, counted against what it held (also when it was rebuilt from new folders).
     gone = before_docs - set(report.added + report.changed + report.unchanged) | set(report.removed)
     note = replaced_note(before_sources, gone, home_state(settings.home).sources)
@@ -352,6 +365,9 @@ def _index_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--rebuild", action="store_true", help="re-embed everything")
     s.add_argument("--follow-symlinks", action="store_true",
                    help="also index files that symbolic links reach outside the folder")
+    s.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="embed passages as a Ray Data job on the Ray cluster at ADDRESS "
+                        "(a local Ray without one); needs the optional extra isnad[ray]")
 
 
 def _ask_arguments(s: argparse.ArgumentParser) -> None:

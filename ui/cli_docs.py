@@ -29,10 +29,11 @@ def format_documents(documents, page_counts: dict[str, int]) -> str:
 
 
 def cmd_docs(args) -> int:
-    from index.store import IndexStore
+    from index.stores import open_store
     from qa.settings import Settings
 
-    store = IndexStore.open(Settings.from_env(home=args.home).home)
+    settings = Settings.from_env(home=args.home, store=getattr(args, "store", None))
+    store = open_store(settings.store, settings.home)
     try:
         documents = store.documents()
         counts = {d.doc_id: len(store.page_starts(d.doc_id)) for d in documents}
@@ -64,6 +65,9 @@ def cmd_add(args, settings, stage) -> int:
         stage(f"first run: building the index of the shipped corpus in {settings.home}, with these documents")
     report = add_documents(settings.home, files, make_embedder(settings.embedder), settings.index,
                            stage=stage)
+    from index.stores import after_build
+
+    after_build(settings.store, settings.home)
     for doc_id in report.doc_ids:
         print(f"added {printable(doc_id)}")
     print(f"index updated: {_counts(report)} ({settings.home})")
@@ -81,6 +85,9 @@ def cmd_remove(args, settings, stage) -> int:
     _, indexed = live_contents(settings.home)
     report = remove_documents(settings.home, list(args.doc_ids), make_embedder(settings.embedder),
                               settings.index, indexed=indexed, stage=stage)
+    from index.stores import after_build
+
+    after_build(settings.store, settings.home)
     for doc_id in report.doc_ids:
         print(f"removed {printable(doc_id)}")
     print(f"index updated: {_counts(report)} ({settings.home})")
