@@ -51,6 +51,10 @@ class LoadReport:
     max_ms: float | None
     loadavg_1min: dict = field(default_factory=dict)
     server_rss_mb: dict = field(default_factory=dict)
+    # The server's own CPU time per answered question (user + system, all threads): on a
+    # shared machine the one figure that does not depend on who else is running. Two
+    # cores can serve at most 2 / this many questions per second (clients elsewhere).
+    server_cpu_ms_per_question: float | None = None
     cpus: int = 0
     error_samples: list[str] = field(default_factory=list)
 
@@ -125,12 +129,15 @@ def drive(url: str, clients: int = 20, seconds: float = 60.0, procs: int = 4,
     rss: dict[str, float] = {}
     samples: list[float] = []
     time.sleep(max(0.0, started - time.time()))
+    cpu0 = None
     if ps is not None:
         rss["start"] = ps.memory_info().rss / 2**20
+        cpu0 = sum(ps.cpu_times()[:2])
     log(f"{clients} clients in {procs} processes for {seconds:.0f} s against {url}")
     while time.time() < deadline:
         samples.append(os.getloadavg()[0])
         time.sleep(min(5.0, max(0.0, deadline - time.time())))
+    cpu = sum(ps.cpu_times()[:2]) - cpu0 if cpu0 is not None else None
     results: list[tuple[float, float, str | None]] = []
     for _ in workers:
         results.extend(out.get(timeout=seconds + 300))
@@ -152,6 +159,7 @@ def drive(url: str, clients: int = 20, seconds: float = 60.0, procs: int = 4,
         loadavg_1min={"min": min(samples, default=None), "max": max(samples, default=None),
                       "mean": round(statistics.mean(samples), 2) if samples else None},
         server_rss_mb={k: round(v, 1) for k, v in rss.items()}, cpus=os.cpu_count() or 0,
+        server_cpu_ms_per_question=round(cpu * 1000 / len(lat), 1) if cpu is not None and lat else None,
         error_samples=errors[:5],
     )
 
@@ -212,7 +220,7 @@ def format_report(r: LoadReport) -> str:
     return (f"{r.answered} questions in {r.seconds:.0f} s from {r.clients} clients: "
             f"{r.throughput_per_s} q/s, p50 {r.p50_ms} ms, p95 {r.p95_ms} ms, max {r.max_ms} ms, "
             f"{r.errors} errors; load average (1 min) {r.loadavg_1min.get('mean')} on {r.cpus} cores; "
-            f"server RSS {r.server_rss_mb}; {verdict} the target (>= 30 q/s, p95 <= 1 s, no error)")
+            f"server RSS {r.server_rss_mb}, server CPU {r.server_cpu_ms_per_question} ms per question; {verdict} the target (>= 30 q/s, p95 <= 1 s, no error)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -320,7 +320,9 @@ def cmd_chat(args) -> int:
 def cmd_serve(args) -> int:
     from ui.app import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    from ui.app import DEFAULT_CONCURRENCY
+
+    serve(_settings(args), host=args.host, port=args.port, concurrency=args.concurrency or DEFAULT_CONCURRENCY)
     return EXIT_OK
 
 
@@ -384,6 +386,8 @@ def _chat_arguments(s: argparse.ArgumentParser) -> None:
 def _serve_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     s.add_argument("--port", type=int, default=7860, help="default 7860")
+    s.add_argument("--concurrency", type=int, default=None, metavar="N",
+                   help="questions answered at once (default 16: ui.app.DEFAULT_CONCURRENCY)")
 
 
 def _eval_arguments(s: argparse.ArgumentParser) -> None:
