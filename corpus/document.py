@@ -4,6 +4,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from corpus.errors import DocumentError  # noqa: F401 (raised by the readers under this name)
+
 
 @dataclass(frozen=True)
 class Document:
@@ -56,7 +58,3 @@ class Chunk:
     end: int
     text: str
     section: str = ""
-
-
-class DocumentError(Exception):
-    """A document that cannot be loaded; the message names the file and the reason."""

@@ -12,16 +12,11 @@
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 import warnings
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 
-import numpy as np
-
-from index.embedders import Embedder
-from index.store import SQLITE_NAME, live_generation
+from index import Embedder, IndexedChunk, as_langchain_embeddings
 from qa.settings import Settings
 
 SYSTEMS = ("isnad", "bm25", "dense", "langchain")
@@ -57,35 +52,6 @@ def baseline_settings(settings: Settings, system: str) -> Settings:
 
 
 @dataclass(frozen=True)
-class IndexedChunk:
-    chunk_id: str
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    vector: np.ndarray
-
-
-def read_index_chunks(home: Path, dim: int) -> list[IndexedChunk]:
-    """Every chunk of the live index with its stored vector (read-only)."""
-    gen = live_generation(home)
-    if gen is None:
-        raise FileNotFoundError(f"no index in {home}")
-    db = sqlite3.connect(f"file:{gen / SQLITE_NAME}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT chunk_id, doc_id, start, end, text, vector FROM chunks ORDER BY id").fetchall()
-    finally:
-        db.close()
-    out = []
-    for chunk_id, doc_id, start, end, text, blob in rows:
-        vec = np.frombuffer(blob, dtype=np.float32)
-        if vec.shape[0] != dim:
-            raise ValueError(f"{gen}: chunk {chunk_id} has a {vec.shape[0]}-d vector, expected {dim}")
-        out.append(IndexedChunk(chunk_id, doc_id, int(start), int(end), text, vec))
-    return out
-
-
-@dataclass(frozen=True)
 class RetrievedPassage:
     doc_id: str
     chunk_id: str
@@ -104,15 +70,13 @@ class LangChainRecipe:
             from langchain_community.retrievers import BM25Retriever
             from langchain_community.vectorstores import FAISS
 
-        from index.langchain_embeddings import as_langchain
-
         self.k = k
         texts = [c.text for c in chunks]
         metas = [{"doc_id": c.doc_id, "chunk_id": c.chunk_id, "start": c.start, "end": c.end} for c in chunks]
         t0 = time.perf_counter()
         self.vectorstore = FAISS.from_embeddings(
             text_embeddings=[(c.text, c.vector.tolist()) for c in chunks],
-            embedding=as_langchain(embedder),
+            embedding=as_langchain_embeddings(embedder),
             metadatas=metas,
             ids=[c.chunk_id for c in chunks],
         )

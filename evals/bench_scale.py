@@ -1,19 +1,7 @@
 """The scale run of `isnad bench`: exact (faiss.IndexFlatIP) versus approximate (HNSW,
 and IVF for comparison) search over synthetic L2-normalized vectors.
 
-Two data sets, both of dimension 384 (the default embedder's):
-- "gaussian": i.i.d. standard normal vectors, normalized. No structure at all, the
-  hardest case for any approximate index (every point is about equally far from all).
-- "clustered": a Gaussian mixture shaped like real sentence embeddings. Measured on
-  1,117 multilingual-e5-small chunk vectors (shipped corpus, XQuAD-ar, ARCD): they share
-  a large common mean (norm 0.877; two random chunks have cosine 0.77) and the rest of
-  their variance is strongly anisotropic (effective dimension, the participation
-  ratio of the covariance spectrum, ~94 of 384). The mixture reproduces that: mean of norm 0.877, covariance
-  with that spectrum (random orientation), split between `n_clusters` cluster centres
-  (`centre_share` of the variance) and the spread inside each cluster (the rest).
-  centre_share = 0.7 reproduces, on 1,117 synthetic points, the real vectors' mean
-  nearest-neighbour cosine (0.90) and random-pair cosine (0.77).
-Queries are fresh draws from the same distribution (never points of the base set).
+The data sets are evals.bench_vectors' (gaussian, clustered).
 
 Latency is single-query (one question at a time, as a user asks, searched on one thread
 as Isnad's IndexStore does; the exact curve also on all FAISS threads), k = 10; recall@10 is
@@ -21,105 +9,24 @@ as Isnad's IndexStore does; the exact curve also on all FAISS threads), k = 10; 
 """
 from __future__ import annotations
 
-import functools
 import gc
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-DIM = 384
+from evals.bench_vectors import DIM, E5_MEAN_NORM, make_data
+from evals.metrics import percentile, stat
+
 K = 10
 
 
-# -- data ----------------------------------------------------------------------------------
-def _normalize_rows(x: np.ndarray, block: int = 65536) -> np.ndarray:
-    for i in range(0, len(x), block):
-        part = x[i : i + block]
-        part /= np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
-    return x
-
-
-def gaussian(n: int, dim: int = DIM, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = np.empty((n, dim), dtype=np.float32)
-    for i in range(0, n, 65536):
-        x[i : i + 65536] = rng.standard_normal((min(65536, n - i), dim), dtype=np.float32)
-    return _normalize_rows(x)
-
-
-E5_MEAN_NORM = 0.877  # norm of the mean of real e5 chunk vectors (measured, see above)
-# Covariance eigenvalues of those vectors at a few ranks (measured; log-log interpolated
-# in between; the last is where the finite sample runs out of rank, kept small).
-E5_SPECTRUM = ((1, 0.01224), (2, 0.008504), (3, 0.007316), (5, 0.00469), (10, 0.002976),
-               (20, 0.001949), (50, 0.001128), (100, 0.000657), (150, 0.00042), (200, 0.000278),
-               (300, 0.000111), (384, 0.00002))
-
-
-def e5_like_spectrum(dim: int = DIM) -> np.ndarray:
-    """Covariance eigenvalues shaped like real e5 vectors', totalling 1 - mean_norm^2."""
-    ranks = np.log([r for r, _ in E5_SPECTRUM])
-    vals = np.log([v for _, v in E5_SPECTRUM])
-    lam = np.exp(np.interp(np.log(np.arange(1, dim + 1) * (384 / dim)), ranks, vals))
-    return lam * (1.0 - E5_MEAN_NORM**2) / lam.sum()
-
-
-def _e5_frame(dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A fixed random mean direction and orthonormal basis for the covariance."""
-    rng = np.random.default_rng(seed)
-    basis, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
-    mean = rng.standard_normal(dim)
-    mean *= E5_MEAN_NORM / np.linalg.norm(mean)
-    return mean.astype(np.float32), basis.astype(np.float32)
-
-
-@functools.lru_cache(maxsize=4)
-def _mixture(dim: int, frame_seed: int, n_clusters: int, centre_share: float) -> tuple[np.ndarray, np.ndarray]:
-    """(cluster centres, shape matrix): g @ shape has the e5-like covariance."""
-    mean, basis = _e5_frame(dim, frame_seed)
-    sd = np.sqrt(e5_like_spectrum(dim)).astype(np.float32)
-    shape = (basis * sd).T  # row-vector g @ shape has covariance basis diag(lam) basis^T
-    crng = np.random.default_rng(frame_seed + 1)
-    centres = mean + np.float32(np.sqrt(centre_share)) * (
-        crng.standard_normal((n_clusters, dim), dtype=np.float32) @ shape)
-    return centres, shape
-
-
-def clustered(n: int, dim: int = DIM, seed: int = 0, n_clusters: int = 1000, centre_share: float = 0.7,
-              frame_seed: int = 12345) -> np.ndarray:
-    """The e5-shaped Gaussian mixture. Centres depend on `frame_seed` only, so base and
-    query sets drawn with different `seed`s come from the same mixture."""
-    centres, shape = _mixture(dim, frame_seed, n_clusters, centre_share)
-    within = np.float32(np.sqrt(1.0 - centre_share))
-    rng = np.random.default_rng(seed)
-    x = np.empty((n, dim), dtype=np.float32)
-    for i in range(0, n, 65536):
-        m = min(65536, n - i)
-        which = rng.integers(0, n_clusters, m)
-        x[i : i + m] = centres[which] + within * (rng.standard_normal((m, dim), dtype=np.float32) @ shape)
-    return _normalize_rows(x)
-
-
-def make_data(kind: str, n: int, n_queries: int, dim: int = DIM, seed: int = 0,
-              n_clusters: int = 1000, centre_share: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
-    if kind == "gaussian":
-        return gaussian(n, dim, seed), gaussian(n_queries, dim, seed + 1_000_003)
-    if kind == "clustered":
-        return (clustered(n, dim, seed, n_clusters, centre_share),
-                clustered(n_queries, dim, seed + 1_000_003, n_clusters, centre_share))
-    raise ValueError(f"unknown synthetic data kind {kind!r}")
-
-
 # -- measurements -----------------------------------------------------------------------------
-def percentile(values, q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if len(values) else float("nan")
-
-
 def _search_fn(threads: str):
     """How one query is searched: "one" = on the calling thread only, as Isnad's
     IndexStore.dense_search does; "all" = FAISS's default OpenMP threads."""
     if threads == "one":
-        from index.store import search_single_thread
+        from index import search_single_thread
 
         return search_single_thread
     return lambda index, q, k: index.search(q, k)
@@ -309,10 +216,12 @@ def scale_run(sizes: list[int], kinds: list[str], *, hnsw_m: int, hnsw_ef_constr
               lat_queries: int, curve_sizes: list[int], budget_ms: float, recall_target: float,
               latency_target_ms: float, n_clusters: int, centre_share: float,
               log: Callable[[str], None]) -> dict:
+    """Every (data kind, size) pair: exact, HNSW (and IVF); the exact latency curve on the
+    first kind at the largest size."""
     import faiss
 
     out: dict = {"dim": DIM, "k": K, "queries_recall": n_queries, "queries_latency": lat_queries,
-                 "query_threads": "one (index.store.search_single_thread, as Isnad searches)",
+                 "query_threads": "one (index.search_single_thread, as Isnad searches)",
                  "faiss_threads": faiss.omp_get_max_threads(),
                  "data": {"gaussian": "i.i.d. N(0, I), L2-normalized",
                           "clustered": f"Gaussian mixture shaped like real e5 vectors: mean norm "
@@ -325,30 +234,13 @@ def scale_run(sizes: list[int], kinds: list[str], *, hnsw_m: int, hnsw_ef_constr
             log(f"scale: {kind} {n:,} x {DIM}")
             t0 = time.perf_counter()
             base, queries = make_data(kind, n, n_queries, n_clusters=n_clusters, centre_share=centre_share)
-            gen_s = time.perf_counter() - t0
-            run: dict = {"kind": kind, "n": n, "generate_seconds": gen_s}
-            # Exact: the reference (ground truth) and the latency to beat.
-            flat = faiss.IndexFlatIP(DIM)
-            t0 = time.perf_counter()
-            flat.add(base)
-            flat_build = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            _, truth = flat.search(queries, K)
-            run["ground_truth_seconds"] = time.perf_counter() - t0
-            nq_exact = lat_queries if n <= 200_000 else max(20, lat_queries // 4)
-            run["exact"] = {"build_seconds": [flat_build], "index_bytes": int(flat.ntotal * DIM * 4),
-                            "recall@10": 1.0, **latency_passes(flat, queries[:nq_exact], repeats)}
-            log(f"  exact: p50 {np.median(run['exact']['p50_ms']):.2f} ms")
+            run: dict = {"kind": kind, "n": n, "generate_seconds": time.perf_counter() - t0}
+            truth = _exact(run, base, queries, repeats, lat_queries, log)
             if kind == kinds[0] and n == max(sizes):
-                del flat
-                gc.collect()
                 curve = exact_curve(base, queries[:lat_queries], [s for s in curve_sizes if s <= n] + [n],
                                     repeats, log)
                 out["exact_curve"] = curve
                 out["threshold"] = threshold_from_curve(curve, budget_ms)
-            else:
-                del flat
-                gc.collect()
             run["hnsw"] = run_hnsw(base, queries, truth, hnsw_m, hnsw_ef_construction, ef_search,
                                    repeats, lat_queries, recall_target, latency_target_ms, log)
             if ivf:
@@ -359,3 +251,75 @@ def scale_run(sizes: list[int], kinds: list[str], *, hnsw_m: int, hnsw_ef_constr
             del base, queries, truth
             gc.collect()
     return out
+
+
+def _exact(run: dict, base: np.ndarray, queries: np.ndarray, repeats: int, lat_queries: int,
+           log: Callable[[str], None]) -> np.ndarray:
+    """Exact search: the ground truth (returned) and the latency to beat (into `run`)."""
+    import faiss
+
+    n = len(base)
+    flat = faiss.IndexFlatIP(DIM)
+    t0 = time.perf_counter()
+    flat.add(base)
+    flat_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _, truth = flat.search(queries, K)
+    run["ground_truth_seconds"] = time.perf_counter() - t0
+    nq_exact = lat_queries if n <= 200_000 else max(20, lat_queries // 4)
+    run["exact"] = {"build_seconds": [flat_build], "index_bytes": int(flat.ntotal * DIM * 4),
+                    "recall@10": 1.0, **latency_passes(flat, queries[:nq_exact], repeats)}
+    log(f"  exact: p50 {np.median(run['exact']['p50_ms']):.2f} ms")
+    del flat
+    gc.collect()
+    return truth
+
+
+# -- the bench section ---------------------------------------------------------------------------
+CURVE_SIZES = [1_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000]
+
+
+def run_section(opts, params, repeats: int, sizes: list[int], targets: dict, log) -> dict:
+    """`isnad bench`'s scale section: the run the options describe, every figure
+    summarized as median/min/max, and Isnad's configured operating point marked."""
+    quick = bool(opts.quick)
+    kinds_arg = opts.scale_kinds or ("clustered" if quick else "gaussian,clustered")
+    sweep = {16, 32, 64, 128} if quick else {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024}
+    n_queries = opts.scale_queries or (200 if quick else 500)
+    lat_queries = opts.latency_queries or (100 if quick else 200)
+    out = scale_run(
+        sizes, [k.strip() for k in kinds_arg.split(",") if k.strip()],
+        hnsw_m=opts.hnsw_m or params.hnsw_m,
+        hnsw_ef_construction=opts.hnsw_ef_construction or params.hnsw_ef_construction,
+        ef_search=opts.ef_search or sorted(sweep | {params.hnsw_ef_search}), ivf=not (opts.no_ivf or quick),
+        nprobe=[1, 2, 4, 8, 16, 32, 64, 128, 256], repeats=repeats, n_queries=n_queries,
+        lat_queries=min(lat_queries, n_queries), curve_sizes=CURVE_SIZES,
+        budget_ms=targets["approx_1m_p50_ms"], recall_target=targets["approx_1m_recall"],
+        latency_target_ms=targets["approx_1m_p50_ms"], n_clusters=1000, centre_share=0.7, log=log)
+    out["isnad_index_params"] = {"approximate_threshold": params.approximate_threshold,
+                                 "hnsw_m": params.hnsw_m, "hnsw_ef_construction": params.hnsw_ef_construction,
+                                 "hnsw_ef_search": params.hnsw_ef_search}
+    _summarize(out, params.hnsw_ef_search)
+    return out
+
+
+def _summarize(out: dict, configured_ef: int) -> None:
+    """Per-pass figures into median/min/max, so every number reads the same way."""
+    for run in out["runs"]:
+        for name in ("exact", "hnsw", "ivf"):
+            block = run.get(name)
+            if not block:
+                continue
+            block["build_seconds"] = stat(block["build_seconds"])
+            if "p50_ms" in block:
+                block["p50_ms"], block["p95_ms"] = stat(block["p50_ms"]), stat(block["p95_ms"])
+            for row in block.get("sweep", []):
+                row["p50_ms"], row["p95_ms"] = stat(row["p50_ms"]), stat(row["p95_ms"])
+                row["recall@10"] = round(row["recall@10"], 4)
+            if name == "hnsw":  # the operating point Isnad is configured with
+                mine = [r for r in block["sweep"] if r["ef_search"] == configured_ef]
+                block["configured"] = mine[0] if mine else None
+    for row in out.get("exact_curve", []):
+        row["p50_ms"], row["p95_ms"] = stat(row["p50_ms"]), stat(row["p95_ms"])
+        alt = row["all_threads"]
+        alt["p50_ms"], alt["p95_ms"] = stat(alt["p50_ms"]), stat(alt["p95_ms"])

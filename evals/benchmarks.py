@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from corpus.errors import IsnadError
 from corpus.normalize import find_normalized, normalize
 
 from evals.questions import EvalQuestion
@@ -36,7 +37,7 @@ ARCD_TEST_FILE = Path("arcd") / "arcd-test.json"
 _LEADING_DASH = re.compile(r"^\s*-\s*")
 
 
-class BenchmarkError(Exception):
+class BenchmarkError(IsnadError):
     """A benchmark file is missing or malformed (the message names it)."""
 
 

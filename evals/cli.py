@@ -18,12 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from corpus.errors import UsageError
 from evals.baselines import SYSTEM_LABELS, SYSTEMS
 from evals.suites import DEFAULT_SUITES, SUITES
-
-
-class UsageError(Exception):
-    pass
 
 
 DESCRIPTION = ("Measure Isnad's retrieval and answers on the fixed question set and the external "

@@ -15,6 +15,7 @@ reciprocal rank, nDCG@10 = mean 1/log2(rank+1).
 from __future__ import annotations
 
 import math
+import statistics
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -64,6 +65,22 @@ class QuestionRecord:
                     "citations", "citations_exact", "latency_ms", "error")
             d = {k: d[k] for k in keep}
         return d
+
+
+# -- order statistics (the one place evals and the bench take percentiles) -----------------
+def percentile(values, q: float) -> float:
+    """The q-th percentile (numpy's linear interpolation); NaN for no values."""
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if len(values) else float("nan")
+
+
+def stat(values, digits: int = 3) -> dict:
+    """median / min / max (and the runs) of repeated measurements; None values are left out."""
+    vals = [float(v) for v in values if v is not None]
+    if not vals:
+        return {"median": None, "min": None, "max": None, "runs": 0}
+    return {"median": round(statistics.median(vals), digits), "min": round(min(vals), digits),
+            "max": round(max(vals), digits), "runs": len(vals),
+            "values": [round(v, digits) for v in vals]}
 
 
 # -- relevance ---------------------------------------------------------------------------
@@ -166,14 +183,13 @@ def latency_metrics(records: list[QuestionRecord]) -> dict:
     lat = [r.latency_ms for r in records if r.error is None]
     if not lat:
         return {"latency_p50_ms": None, "latency_p95_ms": None, "latency_mean_ms": None}
-    arr = np.asarray(lat, dtype=float)
-    out = {"latency_p50_ms": round(float(np.percentile(arr, 50)), 2),
-           "latency_p95_ms": round(float(np.percentile(arr, 95)), 2),
-           "latency_mean_ms": round(float(arr.mean()), 2)}
+    out = {"latency_p50_ms": round(percentile(lat, 50), 2),
+           "latency_p95_ms": round(percentile(lat, 95), 2),
+           "latency_mean_ms": round(float(np.mean(lat)), 2)}
     wall = [r.wall_ms for r in records if r.error is None and r.wall_ms]
     if wall:
-        out["turn_wall_p50_ms"] = round(float(np.percentile(wall, 50)), 2)
-        out["turn_wall_p95_ms"] = round(float(np.percentile(wall, 95)), 2)
+        out["turn_wall_p50_ms"] = round(percentile(wall, 50), 2)
+        out["turn_wall_p95_ms"] = round(percentile(wall, 95), 2)
     return out
 
 
@@ -199,8 +215,7 @@ def category_metrics(records: list[QuestionRecord]) -> dict:
             "hit@5": share([r.rank is not None and r.rank <= 5 for r in ans]),
             "quote_contains_gold": share([bool(r.quote_has_answer) for r in ans]) if gives_answers else None,
             "abstention_rate": share([bool(r.abstained) for r in recs]) if gives_answers else None,
-            "latency_p95_ms": (round(float(np.percentile([r.latency_ms for r in recs], 95)), 2)
-                               if recs else None),
+            "latency_p95_ms": round(percentile([r.latency_ms for r in recs], 95), 2) if recs else None,
         }
     return out
 

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus.errors import IsnadError
+
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 CORPUS_QUESTIONS = QUESTIONS_DIR / "corpus.jsonl"
 
@@ -32,7 +34,7 @@ class EvalQuestion:
     meta: dict = field(default_factory=dict, compare=False)  # adapter notes (e.g. raw question)
 
 
-class QuestionSetError(ValueError):
+class QuestionSetError(IsnadError, ValueError):
     """The question file is unreadable or malformed (the message names the line)."""
 
 

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from corpus.normalize import find_normalized
-from index.builder import build_index
-from index.embedders import make_embedder
+from index import build_index, make_embedder
 from qa.engine import Isnad, QuestionError
 from qa.settings import Settings
 
-from evals.baselines import SYSTEM_LABELS, SYSTEMS, LangChainRecipe, baseline_settings, read_index_chunks
+from evals.baselines import SYSTEM_LABELS, SYSTEMS, LangChainRecipe, baseline_settings
 from evals.metrics import (
     GOLD_UNIT,
     QuestionRecord,
@@ -170,7 +169,7 @@ def run_suite(suite: Suite, settings: Settings, systems: tuple[str, ...] = SYSTE
     log(f"[{suite.name}] indexing {suite.docs_dir} into {suite.home}")
     t0 = time.perf_counter()
     report = build_index(suite.home, [suite.docs_dir], embedder, settings.index, progress=progress,
-                         on_stage=lambda m: log(f"[{suite.name}]   {m}"))
+                         stage=lambda m: log(f"[{suite.name}]   {m}"))
     build = {"seconds": round(time.perf_counter() - t0, 2), "chunks": report.chunks_total,
              "chunks_embedded": report.chunks_embedded, "documents_added": len(report.added),
              "documents_changed": len(report.changed), "documents_unchanged": len(report.unchanged),
@@ -185,7 +184,7 @@ def run_suite(suite: Suite, settings: Settings, systems: tuple[str, ...] = SYSTE
         t1 = time.perf_counter()
         log(f"[{suite.name}] {SYSTEM_LABELS[system]}: {len(questions)} questions")
         if system == "langchain":
-            recipe = LangChainRecipe(read_index_chunks(suite.home, engine.embedder.dim), engine.embedder, EVAL_K)
+            recipe = LangChainRecipe(engine.store.all_chunks(), engine.embedder, EVAL_K)
             records = run_langchain(recipe, questions, judge, desc=f"{suite.name} {system}", progress=progress)
             config = LangChainRecipe.describe()
         else:

@@ -40,10 +40,6 @@ class Suite:
     source: str = ""
     stats: dict = field(default_factory=dict)
 
-    @property
-    def n_answerable(self) -> int:
-        return sum(q.answerable for q in self.questions)
-
 
 def cache_root(home: Path, override: str | Path | None = None) -> Path:
     """Where suite indexes live: `override`, else $ISNAD_EVALS_CACHE, else <home>/evals."""

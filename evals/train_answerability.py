@@ -32,8 +32,7 @@ def collect(suite_name: str, home: Path | None, limit: int | None, log=print,
     """(features, labels, quote-has-gold) for the suite's questions that got a composed answer;
     a question with no quotable sentence is refused whatever the model says: left out."""
     from corpus.normalize import contains_normalized
-    from index.builder import build_index
-    from index.embedders import make_embedder
+    from index import build_index, make_embedder
     from qa.engine import Isnad, clean_question
     from qa.settings import Settings
 

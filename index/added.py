@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.errors import UsageError
 from corpus.files import printable
 from corpus.loaders import SHIPPED_DOCUMENTS
 from index.builder import BuildReport, IndexParams, build_locked
@@ -31,7 +32,7 @@ MAX_NAME_BYTES = 200  # below every file system's 255, with room for a temporary
 FORMATS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")  # what `isnad add` and the app accept
 
 
-class AddError(ValueError):
+class AddError(UsageError):
     """Bad input to add/remove (the caller's): nothing was changed."""
 
 
@@ -106,25 +107,36 @@ def add_documents(home: Path, files: list[tuple[Path, str]], embedder: Embedder,
         for (path, _), name in zip(files, names):
             _check_readable(staging / name, str(path), params)
         plan = dict.fromkeys(names)
-        with build_lock(home, stage):
-            sources = _sources_of(home)
-            backup = staging / ".replaced"
-            backup.mkdir()
-            try:
-                for name in plan:
-                    if (folder / name).exists():
-                        os.replace(folder / name, backup / name)
-                    os.replace(staging / name, folder / name)
-                report = build_locked(home, sources, embedder, params, progress=progress, stage=stage)
-            except BaseException:
-                for name in plan:  # the folder as it was: the index did not change
-                    (folder / name).unlink(missing_ok=True)
-                    if (backup / name).exists():
-                        os.replace(backup / name, folder / name)
-                raise
+        backup = staging / ".replaced"
+        backup.mkdir()
+
+        def moves() -> list[tuple[Path, Path]]:  # a document of the same name steps aside
+            replaced = [(folder / n, backup / n) for n in plan if (folder / n).exists()]
+            return replaced + [(staging / n, folder / n) for n in plan]
+
+        report = _moved_and_built(home, moves, embedder, params, progress, stage)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return AddReport(report, [ADDED_PREFIX + n for n in plan])
+
+
+def _moved_and_built(home: Path, moves, embedder: Embedder, params: IndexParams | None,
+                     progress: bool | None, stage) -> BuildReport:
+    """Under the build lock: make the file moves `moves()` lists (src, dst), then build.
+    A build that fails undoes them, last first: the folder as it was, as the index is."""
+    with build_lock(home, stage):
+        sources = _sources_of(home)
+        done: list[tuple[Path, Path]] = []
+        try:
+            for src, dst in moves():
+                os.replace(src, dst)
+                done.append((src, dst))
+            return build_locked(home, sources, embedder, params, progress=progress, stage=stage)
+        except BaseException:
+            for src, dst in reversed(done):
+                if dst.exists():
+                    os.replace(dst, src)
+            raise
 
 
 def remove_documents(home: Path, doc_ids: list[str], embedder: Embedder, params: IndexParams | None = None,
@@ -144,18 +156,10 @@ def remove_documents(home: Path, doc_ids: list[str], embedder: Embedder, params:
                            "delete the file there and run `isnad index`")
         else:
             raise AddError(f"{printable(doc_id)}: no such document (see `isnad docs`)")
-    with build_lock(home, stage):
-        sources = _sources_of(home)
-        trash = Path(tempfile.mkdtemp(prefix=".removed-", dir=folder))
-        try:
-            for name in names:
-                os.replace(folder / name, trash / name)
-            report = build_locked(home, sources, embedder, params, stage=stage)
-        except BaseException:
-            for name in names:
-                if (trash / name).exists():
-                    os.replace(trash / name, folder / name)
-            raise
-        finally:
-            shutil.rmtree(trash, ignore_errors=True)
+    trash = Path(tempfile.mkdtemp(prefix=".removed-", dir=folder))
+    try:
+        report = _moved_and_built(home, lambda: [(folder / n, trash / n) for n in names], embedder, params,
+                                  None, stage)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
     return AddReport(report, [ADDED_PREFIX + n for n in names])

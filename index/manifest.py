@@ -10,20 +10,12 @@ FORMAT_VERSION = 2  # 2: sentences table with analyzed stems
 MANIFEST_NAME = "manifest.json"
 
 
-class IndexProblem(Exception):
-    """Base for index problems the user can fix; the message says what to run."""
-
-
-class IndexMissingError(IndexProblem):
-    pass
-
-
-class IndexMismatchError(IndexProblem):
-    pass
-
-
-class IndexCorruptError(IndexProblem):
-    pass
+from corpus.errors import (  # noqa: F401 (the index's errors, in the one error tree)
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexProblem,
+)
 
 
 @dataclass

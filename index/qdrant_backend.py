@@ -23,6 +23,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus.errors import IsnadError
+
 ALIAS = "isnad"
 NAMESPACE = uuid.UUID("6f1b2d9c-6c4e-4a53-9b8e-3a1f0f2b7d11")
 
@@ -42,7 +44,7 @@ class PointData:
     extra: dict = field(default_factory=dict)
 
 
-class QdrantUnavailable(Exception):
+class QdrantUnavailable(IsnadError):
     """The Qdrant store cannot be used (extra not installed, server unreachable)."""
 
 
@@ -173,17 +175,16 @@ class EdgeBackend:
             out[_norm_id(r.id)] = (r.payload or {}, vec)
         return out
 
-    def scroll_doc(self, doc_id: str) -> list[dict]:
+    def scroll_chunks(self) -> list[tuple[int, dict, list[float]]]:
         from qdrant_edge import FieldCondition, Filter, MatchValue, ScrollRequest
 
-        flt = Filter(must=[FieldCondition("doc_id", match=MatchValue(doc_id)),
-                           FieldCondition("kind", match=MatchValue("chunk"))])
+        flt = Filter(must=[FieldCondition("kind", match=MatchValue("chunk"))])
         out, offset = [], None
         while True:
             with self._lock:
                 records, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=256, filter=flt,
-                                                                   with_payload=True))
-            out += [{**(r.payload or {}), "id": int(r.id)} for r in records]
+                                                                   with_payload=True, with_vector=["dense"]))
+            out += [(int(r.id), r.payload or {}, (r.vector or {}).get("dense")) for r in records]
             if offset is None:
                 return out
 
@@ -310,16 +311,15 @@ class ClientBackend:
             out[_norm_id(r.id)] = (r.payload or {}, vec)
         return out
 
-    def scroll_doc(self, doc_id: str) -> list[dict]:
+    def scroll_chunks(self) -> list[tuple[int, dict, list[float]]]:
         from qdrant_client import models as m
 
-        flt = m.Filter(must=[m.FieldCondition(key="doc_id", match=m.MatchValue(value=doc_id)),
-                             m.FieldCondition(key="kind", match=m.MatchValue(value="chunk"))])
+        flt = m.Filter(must=[m.FieldCondition(key="kind", match=m.MatchValue(value="chunk"))])
         out, offset = [], None
         while True:
             records, offset = self.client.scroll(self._name, scroll_filter=flt, limit=256, offset=offset,
-                                                 with_payload=True)
-            out += [{**(r.payload or {}), "id": int(r.id)} for r in records]
+                                                 with_payload=True, with_vectors=["dense"])
+            out += [(int(r.id), r.payload or {}, (r.vector or {}).get("dense")) for r in records]
             if offset is None:
                 return out
 

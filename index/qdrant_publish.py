@@ -186,9 +186,6 @@ def publish(staging: Path, backend, manifest_json: str, previous: dict | None,
             "documents": documents,
             "generation": name, "buckets": BUCKETS, "k1": K1, "b": B, "avg_len": avg,
             "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})])
-        from index.builder import _test_pause
-
-        _test_pause("publish")  # test-only: a build killed before the switch leaves the old one live
     finally:
         db.close()
     backend.switch(name)

@@ -23,13 +23,14 @@ from index.lexical import ArabicAnalyzer
 from index.manifest import IndexMismatchError, IndexMissingError, Manifest
 from index.qdrant_backend import point_uuid
 from index.qdrant_publish import META_ID, bucket_of, idf, sparse_query
-from index.store import MEMO_CHUNKS, StoredChunk, StoredDocument, StoredSentence
+from index.records import IndexedChunk, StoredChunk, StoredDocument, StoredSentence
+from index.store import MEMO_CHUNKS
 
 
 class QdrantStore:
     def __init__(self, backend, generation: str, meta: dict, directory: Path | None) -> None:
         self.backend = backend
-        self.generation = generation
+        self._generation = generation
         self.kind = backend.kind
         # The staging generation this was published from (the engine compares it with
         # the data directory's live one to notice a newer build).
@@ -65,12 +66,10 @@ class QdrantStore:
                 f"not {expected_embedder_id!r}; run `isnad index --rebuild`")
         return cls(backend, live, payload, directory)
 
-    def is_stale(self) -> bool:
-        """True when another generation went live (a rebuild by another process)."""
-        try:
-            return self.backend.live_name() not in (None, self.generation)
-        except Exception:  # noqa: BLE001 - an unreachable server keeps the loaded generation
-            return False
+    @property
+    def generation(self) -> str:
+        """The Qdrant generation (shard directory or collection) this store reads."""
+        return self._generation
 
     # -- search -----------------------------------------------------------------------
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -141,10 +140,11 @@ class QdrantStore:
             return {i: (memo.get(i) or fresh[i]) for i in ids if i in memo or i in fresh}
         return {i: memo[i] for i in ids if i in memo}
 
-    def neighbours(self, chunk: StoredChunk) -> list[StoredChunk]:
-        rows = self.backend.scroll_doc(chunk.doc_id)
-        ids = [r["id"] for r in rows if r["start"] < chunk.end and r["end"] > chunk.start and r["id"] != chunk.id]
-        return list(self.chunks(ids).values())
+    def all_chunks(self) -> list[IndexedChunk]:
+        """Every chunk with its stored vector, in id order (a scroll over the collection)."""
+        rows = sorted(self.backend.scroll_chunks(), key=lambda r: r[0])
+        return [IndexedChunk(p["chunk_id"], p["doc_id"], int(p["start"]), int(p["end"]), p["text"],
+                             np.asarray(vec, dtype=np.float32)) for _, p, vec in rows]
 
     def _doc(self, doc_id: str) -> dict | None:
         with self._lock:

@@ -7,15 +7,13 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from corpus.errors import DiskFullError  # noqa: F401 (in the one error tree)
+
 # What a build writes per byte of new document text, measured on the shipped corpus
 # (text in `documents`, overlapping chunk text, FTS5 rows, sentence rows, vectors and
 # the SQLite backup copy): about 6x; 8x leaves room for VACUUM's temporary copy.
 BYTES_PER_SOURCE_BYTE = 8
 MARGIN_BYTES = 16 * 2**20
-
-
-class DiskFullError(Exception):
-    """The data directory's disk cannot hold the build; the message says how much it needs."""
 
 
 def needed_bytes(new_source_bytes: int, live_generation_bytes: int) -> int:

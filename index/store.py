@@ -1,9 +1,6 @@
-"""The persisted index on disk, and reading it back.
-
-    HOME/index/CURRENT            name of the live generation (see index.generations)
-    HOME/index/gen-*/chunks.sqlite documents, chunks, vectors (BLOB), FTS5 lexical index
-    HOME/index/gen-*/vectors.faiss FAISS index over chunk vectors, ids = chunks.id
-    HOME/index/gen-*/manifest.json embedder, dimension, chunking, checksums, counts
+"""The FAISS + SQLite store: one generation on disk, loaded read-only (index.schema
+names its files). It implements index.facade.SearchIndex; the rest of Isnad reaches
+it through the `index` package, never by its files.
 
 A build writes a new generation beside the live one and switches CURRENT only
 when it is complete, so a killed build never damages the index in use.
@@ -14,105 +11,32 @@ import math
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from corpus.document import page_at
-from index.generations import (  # noqa: F401 (re-exported: the index's public names)
+from index import sentence_vectors
+from index.generations import (  # noqa: F401 (re-exported for the index's tests)
     CURRENT_NAME,
     hold_reader_lock,
     index_root,
     live_generation,
-    write_atomic,
 )
-from index import sentence_vectors
 from index.lexical import ArabicAnalyzer, fts_query
-from index.manifest import (  # noqa: F401
+from index.manifest import (
     MANIFEST_NAME,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
     IndexProblem,
     Manifest,
-    file_digest,
     verify_files,
 )
+from index.records import IndexedChunk, StoredChunk, StoredDocument, StoredSentence
+from index.schema import FAISS_NAME, SQLITE_NAME, search_single_thread
 
-SQLITE_NAME = "chunks.sqlite"
-FAISS_NAME = "vectors.faiss"
 MEMO_CHUNKS = 4096  # parsed chunks / chunk sentences kept in memory by a loaded index
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, date TEXT,
-    language TEXT, format TEXT, sha256 TEXT NOT NULL, text TEXT NOT NULL,
-    n_chunks INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id), ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL, end INTEGER NOT NULL, section TEXT, text TEXT NOT NULL,
-    vector BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS sentences (
-    chunk INTEGER NOT NULL REFERENCES chunks(id), start INTEGER NOT NULL,
-    end INTEGER NOT NULL, stems TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk);
-CREATE TABLE IF NOT EXISTS pages (
-    doc_id TEXT NOT NULL, page INTEGER NOT NULL, start INTEGER NOT NULL,
-    PRIMARY KEY (doc_id, page));
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    stems, words, tokenize='unicode61 remove_diacritics 0');
-"""
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: int
-    chunk_id: str
-    doc_id: str
-    title: str
-    section: str
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class StoredSentence:
-    chunk: int  # chunks.id
-    start: int  # offsets in the document
-    end: int
-    stems: frozenset[str]
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    doc_id: str
-    title: str
-    source: str
-    date: str | None
-    language: str
-    format: str
-    n_chunks: int
-
-
-def search_single_thread(index, queries: np.ndarray, k: int):
-    """`index.search` on the calling thread only. For one query FAISS still opens OpenMP
-    parallel regions (IndexIDMap2's label mapping; flat scans over many vectors); on a
-    busy machine waiting for the second thread to get a CPU cost 7 ms on average and up
-    to 30 ms per query over 166 vectors (measured by `isnad bench`), for work that takes
-    microseconds on one core. omp_set_num_threads is per calling thread in libgomp, and
-    the previous value is restored, so index builds keep their threads."""
-    import faiss
-
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        return index.search(queries, k)
-    finally:
-        faiss.omp_set_num_threads(before)
 
 
 class IndexStore:
@@ -327,15 +251,6 @@ class IndexStore:
         out.update(fresh)
         return {i: out[i] for i in ids if i in out}
 
-    def neighbours(self, chunk: StoredChunk) -> list[StoredChunk]:
-        """Chunks of the same document that overlap `chunk` (for de-duplication)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id FROM chunks WHERE doc_id = ? AND start < ? AND end > ? AND id != ?",
-                (chunk.doc_id, chunk.end, chunk.start, chunk.id),
-            ).fetchall()
-        return list(self.chunks([r[0] for r in rows]).values())
-
     def document_text(self, doc_id: str) -> str:
         with self._lock:
             if doc_id in self._doc_text:
@@ -376,8 +291,26 @@ class IndexStore:
             ).fetchall()
         return [StoredDocument(*r) for r in rows]
 
-    def title(self, doc_id: str) -> str:
-        return self._titles.get(doc_id, doc_id)
+    def all_chunks(self) -> list[IndexedChunk]:
+        """Every chunk with its stored vector, in id order (read-only)."""
+        dim = self.manifest.dim
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chunk_id, doc_id, start, end, text, vector FROM chunks ORDER BY id"
+            ).fetchall()
+        out = []
+        for chunk_id, doc_id, start, end, text, blob in rows:
+            vec = np.frombuffer(blob, dtype=np.float32)
+            if vec.shape[0] != dim:
+                raise IndexCorruptError(f"{self.directory}: chunk {chunk_id} has a {vec.shape[0]}-d vector, "
+                                        f"the manifest says {dim}; run `isnad index --rebuild`")
+            out.append(IndexedChunk(chunk_id, doc_id, int(start), int(end), text, vec))
+        return out
+
+    @property
+    def generation(self) -> str:
+        """The name of the loaded generation (index.facade.live_generation_name compares it)."""
+        return self.directory.name
 
     def close(self) -> None:
         self._db.close()
@@ -388,13 +321,3 @@ class IndexStore:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[-1] if lines else type(exc).__name__)[:200]
-
-
-def open_writable(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path)
-    db.executescript(SCHEMA)
-    return db
-
-
-def vector_blob(vec: np.ndarray) -> bytes:
-    return np.asarray(vec, dtype=np.float32).tobytes()

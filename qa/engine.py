@@ -9,18 +9,24 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from corpus.errors import UsageError
 from corpus.loaders import guess_language
-from index.builder import BuildReport
-from index.embedders import Embedder, embedder_spec_of, make_embedder
-from index.generations import current_signature, live_generation, remove_unused_generations
-from index.home import ensure_index, home_state, index_home
-from index.manifest import IndexProblem
-from index.store import IndexStore, StoredDocument
-from index.stores import after_build, open_for_engine, open_store
+from index import (
+    Embedder,
+    IndexBackend,
+    backend_for,
+    IndexProblem,
+    SearchIndex,
+    StoredDocument,
+    ensure_index,
+    live_generation_name,
+    live_signature,
+    make_embedder,
+    open_index,
+)
 from qa.answerability import answerability, load_model
 from qa.answerer import ExtractiveAnswerer
 from qa.pages import stream_with_pages, with_pages
@@ -41,7 +47,7 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c]"
 _RAW_LIMIT = 8 * MAX_QUESTION_CHARS
 
 
-class QuestionError(ValueError):
+class QuestionError(UsageError):
     """A question that cannot be answered as given (empty, too long); the message says why."""
 
 
@@ -95,7 +101,7 @@ class _Loaded:
     """One loaded generation and what reads it, swapped as one when a new one goes live
     (a question in flight keeps the one it started with)."""
 
-    store: IndexStore
+    store: SearchIndex
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
     corpus_language: str
@@ -105,16 +111,19 @@ class _Loaded:
 class Isnad:
     """Loaded once per process; `ask` is safe to call from several threads. A new
     index built meanwhile (by `isnad index` in another process) is picked up between
-    questions: CURRENT is looked at (one stat) at most every settings.refresh_seconds.
+    questions: the live index's signature (one stat) is looked at at most every
+    settings.refresh_seconds.
 
     With a language model (settings.generative, or `chat_model`: any LangChain chat
     model), answers are written by the model and checked by qa.generative; the
     extractive answer is the fallback. `self.llm` is None when that mode is off."""
 
-    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder,
-                 chat_model=None) -> None:
+    def __init__(self, settings: Settings, store: SearchIndex, embedder: Embedder,
+                 chat_model=None, backend: IndexBackend | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        # The kind of store (settings.store): what a newer index is looked for and opened with.
+        self.backend = backend or backend_for(settings.store)
         self.llm = None
         if chat_model is not None or settings.generative.enabled:
             from qa.generative import make_generative
@@ -122,10 +131,10 @@ class Isnad:
             self.llm = make_generative(settings.generative, chat_model)
         self._refresh_lock = threading.Lock()
         self._checked_at = time.monotonic()
-        self._signature = current_signature(settings.home)
+        self._signature = live_signature(settings.home, self.backend)
         self._attach(store)
 
-    def _attach(self, store: IndexStore) -> None:
+    def _attach(self, store: SearchIndex) -> None:
         analyzer = store.analyzer
         dates = {d.doc_id: d.date for d in store.documents()}
         answerer = ExtractiveAnswerer(
@@ -147,25 +156,24 @@ class Isnad:
         if not force and now - self._checked_at < self.settings.refresh_seconds:
             return False
         self._checked_at = now
-        signature = current_signature(self.settings.home)
-        moved = getattr(self._loaded.store, "is_stale", lambda: False)()  # a Qdrant alias moved
-        if signature == self._signature and not force and not moved:
+        signature = live_signature(self.settings.home, self.backend)
+        if signature == self._signature and not force:
             return False
         with self._refresh_lock:
             old = self._loaded.store
-            if live_generation(self.settings.home) == old.directory and not moved:
+            if live_generation_name(self.settings.home, self.backend) == old.generation:
                 self._signature = signature
                 return False
             try:
-                store = open_store(self.settings.store, self.settings.home, self.embedder.id, previous=old)
+                store = open_index(self.settings.home, self.embedder.id, self.backend)
             except IndexProblem as exc:
-                self._signature = signature  # tried once: again only when CURRENT changes
+                self._signature = signature  # tried once: again only when the live index changes
                 log.warning("a new index is live but does not load (%s); still answering from %s",
-                            exc, old.directory.name)
+                            exc, old.generation)
                 return False
             self._signature = signature
             self._attach(store)  # the old store closes once no question reads it any more
-            log.info("switched to the new index %s (%d documents)", store.directory.name,
+            log.info("switched to the new index %s (%d documents)", store.generation,
                      len(store.manifest.documents))
             return True
 
@@ -182,11 +190,12 @@ class Isnad:
         `chat_model` (a LangChain chat model) turns generative answers on with it."""
         settings = settings or Settings.from_env()
         embedder = make_embedder(settings.embedder)
-        # Repairs a missing CURRENT; builds only what the home records (index.home); not
-        # for a replica of a Qdrant server that holds an index (index.stores).
-        store = open_for_engine(settings.store, settings.home, embedder, lambda: ensure_index(
-            settings.home, embedder, settings.index, build=build_if_missing, progress=progress, stage=on_stage))
-        return cls(settings, store, embedder, chat_model=chat_model)
+        # Repairs a missing live pointer; builds only what the home records (index.home).
+        backend = backend_for(settings.store)
+        ensure_index(settings.home, embedder, settings.index, build=build_if_missing, backend=backend,
+                     progress=progress, stage=on_stage)
+        store = open_index(settings.home, expected_embedder_id=embedder.id, backend=backend)
+        return cls(settings, store, embedder, chat_model=chat_model, backend=backend)
 
     # -- answers ----------------------------------------------------------------------
     def ask(self, question: str, k: int | None = None, context: str = "", id: object = None,
@@ -238,7 +247,7 @@ class Isnad:
     def with_llm(self, chat_model=None, params: GenerativeParams | None = None) -> "Isnad":
         """A sibling engine sharing this one's index and embedder, answering with another
         language model (`chat_model`, or one built from `params`); with neither, without
-        one. (A later `reindex` of either engine does not reach the other.)"""
+        one."""
         other = copy.copy(self)
         params = params or self.settings.generative
         other.settings = self.settings.with_(generative=params)
@@ -311,7 +320,7 @@ class Isnad:
                        "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000},
         ), got
 
-    def _sentence_vectors(self, store: IndexStore, texts: list[str]) -> np.ndarray:
+    def _sentence_vectors(self, store: SearchIndex, texts: list[str]) -> np.ndarray:
         """Vectors of these sentences: stored at build time, else embedded now."""
         stored = store.sentence_vectors(texts)
         missing = list(dict.fromkeys(t for t in texts if t not in stored))
@@ -340,24 +349,6 @@ class Isnad:
             "chunking": m.chunking, "llm": self.llm_label,
         }
 
-    def reindex(self, sources: list[Path] | None = None, rebuild: bool = False,
-                progress: bool | None = None) -> BuildReport:
-        """Update the index (of `sources`, else of what the home records) and reload it in place."""
-        report = index_home(self.settings.home, sources, self.embedder, self.settings.index,
-                            rebuild=rebuild, progress=progress)
-        old = self.store
-        after_build(self.settings.store, self.settings.home)
-        self._attach(open_store(self.settings.store, self.settings.home, self.embedder.id, previous=old))
-        self._signature = current_signature(self.settings.home)
-        if getattr(old, "backend", None) is not getattr(self.store, "backend", None):
-            old.close()
-        if old.directory != self.store.directory:
-            from index.generations import build_lock
-
-            with build_lock(self.settings.home):  # the generation this engine kept alive
-                remove_unused_generations(self.settings.home)
-        return report
-
 
 def _clean_k(k: object, default: int) -> int:
     """k as a number of passages in 1..50 (QuestionError for something that is not one)."""
@@ -370,12 +361,6 @@ def _clean_k(k: object, default: int) -> int:
     return max(1, min(value, 50))
 
 
-def _majority_language(store: IndexStore) -> str:
+def _majority_language(store: SearchIndex) -> str:
     langs = [d.language for d in store.documents()]
     return max(set(langs), key=langs.count) if langs else "ar"
-
-
-def embedder_for_index(home: Path) -> str | None:
-    """The embedder spec an existing index was built with (to load it without guessing)."""
-    found = home_state(home).embedder_id  # None when damaged: loading reports it
-    return embedder_spec_of(found) if found else None

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus.loaders import guess_language
-from index.embedders import Embedder
-from index.store import IndexStore, StoredChunk, StoredSentence
+from index import Embedder, SearchIndex, StoredChunk, StoredSentence
 from qa.settings import RetrievalParams
 from qa.types import Passage
 
@@ -41,7 +40,7 @@ def coverage(query_stems: set[str], stems: frozenset[str], idf: dict[str, float]
 
 
 class HybridRetriever:
-    def __init__(self, store: IndexStore, embedder: Embedder, params: RetrievalParams) -> None:
+    def __init__(self, store: SearchIndex, embedder: Embedder, params: RetrievalParams) -> None:
         self.store = store
         self.embedder = embedder
         self.params = params

@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index.builder import IndexParams
-from index.embedders import DEFAULT_EMBEDDER
+from corpus.errors import UsageError
+from index import DEFAULT_EMBEDDER, IndexParams
 
 MAX_QUESTION_CHARS = 2000
 
@@ -67,7 +67,7 @@ class AnswerParams:
     abstain_below_cross_lingual: float = 0.52
 
 
-class SettingsError(ValueError):
+class SettingsError(UsageError):
     """A setting given on the command line or in the environment is not valid."""
 
 
@@ -172,7 +172,7 @@ class Settings:
 
 
 def _store_spec(spec: str | None) -> str:
-    from index.stores import StoreSpecError, parse_store
+    from index import StoreSpecError, parse_store
 
     try:
         return parse_store(spec)

@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from corpus.loaders import SHIPPED_DOCUMENTS
-from evals import bench, bench_scale
+from evals import bench, bench_scale, bench_vectors
+from evals.bench_format import format_report
+from evals.bench_targets import evaluate_targets
+from evals.metrics import percentile, stat
 from evals.bench_proc import run_measured
 
 
@@ -29,10 +32,35 @@ def _stat_ok(s: dict, positive: bool = True) -> None:
 
 # -- fast unit tests ----------------------------------------------------------------------
 def test_stat_and_percentiles():
-    s = bench.stat([3.0, 1.0, 2.0])
+    s = stat([3.0, 1.0, 2.0])
     assert (s["median"], s["min"], s["max"], s["runs"]) == (2.0, 1.0, 3.0, 3)
-    assert bench.stat([])["median"] is None
-    assert bench.percentile([1, 2, 3, 4], 50) == 2.5
+    assert stat([])["median"] is None
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+
+
+def test_warm_quality_through_ranx_equals_counting_by_hand():
+    """evals.bench_latency.quality (ranx over evals.metrics records) against the figures
+    counted by hand from the same top-5 passages."""
+    from types import SimpleNamespace as P
+
+    from evals.bench_latency import quality
+    from evals.questions import EvalQuestion
+
+    qs = [EvalQuestion("a", "?", gold_docs=("g",), evidence="الجملة الذهبية"),
+          EvalQuestion("b", "?", gold_docs=("g",)),
+          EvalQuestion("c", "?", gold_docs=("h",), evidence="غائبة"),
+          EvalQuestion("d", "?", gold_docs=("g",)),
+          EvalQuestion("e", "?", answerable=False)]
+    got = {"a": [P(doc_id="x", text="..."), P(doc_id="x", text="..."), P(doc_id="g", text="فيها الجملة الذهبية")],
+           "b": [P(doc_id="g", text="...")],
+           "c": [P(doc_id="y", text="...")] * 5 + [P(doc_id="h", text="غائبة")],
+           "d": []}
+    q = quality(qs, got)
+    # a: gold at passage rank 3 (evidence there too); b: rank 1; c: only at rank 6 (out); d: nothing
+    assert q["questions"] == 4
+    assert q["doc_hit@1"] == 0.25 and q["doc_hit@5"] == 0.5
+    assert q["doc_mrr@5"] == round((1 / 3 + 1) / 4, 4)
+    assert q["evidence_hit@5"] == 0.25
 
 
 def test_int_list_parses_sizes():
@@ -63,11 +91,11 @@ def test_recall_and_synthetic_data():
     assert bench_scale.recall_at_k(truth, truth, k=3) == 1.0
     assert bench_scale.recall_at_k(np.array([[1, 9, 9], [9, 9, 9]]), truth, k=3) == pytest.approx(1 / 6)
     for kind in ("gaussian", "clustered"):
-        base, queries = bench_scale.make_data(kind, 500, 20)
+        base, queries = bench_vectors.make_data(kind, 500, 20)
         assert base.shape == (500, 384) and queries.shape == (20, 384)
         assert np.allclose(np.linalg.norm(base, axis=1), 1.0, atol=1e-4)
     # the clustered set is shaped like real e5 vectors: a large common mean
-    base, _ = bench_scale.make_data("clustered", 2000, 1)
+    base, _ = bench_vectors.make_data("clustered", 2000, 1)
     assert 0.8 < np.linalg.norm(base.mean(0)) < 0.95
 
 
@@ -102,8 +130,8 @@ def test_format_report_handles_unavailable_sections():
                           "load_average_end": [1, 1, 1]},
               "config": {"repeats": 1}, "seconds": 1.0, "serve": "unavailable: no app",
               "scale": "unavailable: out of memory"}
-    report["targets"] = bench.evaluate_targets(report)
-    text = bench.format_report(report)
+    report["targets"] = evaluate_targets(report)
+    text = format_report(report)
     assert "unavailable: no app" in text and "Targets" in text
 
 

@@ -1,7 +1,7 @@
 """Isnad under faults and bad input (issue 7).
 
 - Atomic index updates: a real `isnad index` subprocess is SIGKILLed at each stage of
-  an update (the test-only hook ISNAD_TEST_PAUSE_AT in index/builder.py parks it
+  an update (tests/paused_build.py wraps the builder's steps to park it
   there); the previous index must stay fully usable, the next run must finish the
   work, and abandoned generations must be cleaned up. Two builds at once wait for
   each other.
@@ -48,6 +48,7 @@ from tests.conftest import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
 ISNAD = Path(sys.executable).with_name("isnad")
+PAUSED_BUILD = Path(__file__).with_name("paused_build.py")
 if not ISNAD.exists():
     ISNAD = REPO / ".venv" / "bin" / "isnad"
 
@@ -70,7 +71,7 @@ pytestmark = pytest.mark.skipif(not ISNAD.exists(), reason="the isnad console sc
 
 # ----------------------------------------------------------------------- helpers
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("ISNAD_EMBEDDER", "ISNAD_TEST_PAUSE_AT")}
+    env = {k: v for k, v in os.environ.items() if k != "ISNAD_EMBEDDER"}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONIOENCODING="utf-8", **extra)
     return env
 
@@ -107,14 +108,15 @@ def assert_one_clear_error(proc, *needles: str, code: int = 2) -> str:
 
 
 class Paused:
-    """An `isnad index` subprocess parked at a build stage (ISNAD_TEST_PAUSE_AT)."""
+    """An `isnad index` subprocess parked at a build stage (tests/paused_build.py), or
+    with stage None the plain console script."""
 
     def __init__(self, home: Path, docs: Path, stage: str | None, *extra: str) -> None:
-        env = _env(ISNAD_TEST_PAUSE_AT=stage) if stage else _env()
+        command = [sys.executable, str(PAUSED_BUILD), stage] if stage else [str(ISNAD)]
         self.proc = subprocess.Popen(
-            [str(ISNAD), "--home", str(home), "index", "--docs", str(docs), *extra],
+            [*command, "--home", str(home), "index", "--docs", str(docs), *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, text=True, encoding="utf-8", errors="replace",
+            env=_env(), text=True, encoding="utf-8", errors="replace",
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()

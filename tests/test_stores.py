@@ -163,6 +163,18 @@ def test_killed_publish_leaves_the_old_index_live(corpus, homes, tmp_path):
     assert len(gens) <= 2, gens
 
 
+def test_qdrant_classes_implement_the_facade_protocols():
+    """QdrantStore and QdrantIndexBackend have every member of SearchIndex and IndexBackend
+    (tests/test_index_facade.py checks the FAISS ones the same way)."""
+    from index import IndexBackend, SearchIndex
+    from index.qdrant_store import QdrantStore
+    from index.stores import QdrantIndexBackend
+    from tests.test_index_facade import test_the_faiss_store_implements_the_protocols_with_their_signatures as check
+
+    check(SearchIndex, QdrantStore)
+    check(IndexBackend, QdrantIndexBackend)
+
+
 def test_bad_store_is_one_clear_line(tmp_path):
     proc = run_isnad(tmp_path / "home", "--store", "elastic", "ask", Q_TREATY)
     assert_one_clear_error(proc, "--store", "qdrant-edge")

@@ -358,14 +358,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     """Load the engine (building the shipped corpus index on a fresh data dir, with
     progress on the terminal), then serve the app until interrupted."""
     from corpus.files import printable
-    from index.home import home_state
+    from index import index_status
 
     def say(text: str) -> None:
         print(f"isnad: {printable(text)}", file=sys.stderr, flush=True)
 
     _log_to_stderr()
     t0 = time.perf_counter()
-    if home_state(settings.home).fresh:
+    if index_status(settings.home).fresh:
         say(f"first run: building the index of the shipped corpus in {settings.home} "
             "(about half a minute)…")
     else:

@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from corpus.files import printable
-from index.added import ADDED_PREFIX, FORMATS, AddError, add_documents, remove_documents
+from index import ADDED_PREFIX, FORMATS, AddError, add_documents, remove_documents
 from ui import app_render as R
 
 log = logging.getLogger("isnad.app")
@@ -53,7 +53,8 @@ class DocumentsController:
         try:
             report = add_documents(self.engine.settings.home, [(p, p.name) for p in paths],
                                    self.engine.embedder, self.engine.settings.index,
-                                   stage=lambda msg: progress(0.5, desc=printable(msg)))
+                                   stage=lambda msg: progress(0.5, desc=printable(msg)),
+                                   backend=self.engine.backend)
         except AddError as exc:
             log.info("refused an upload: %s", exc)
             raise gr.Error(f"لم تُضف الوثيقة: {exc}", print_exception=False) from None
@@ -71,7 +72,8 @@ class DocumentsController:
         try:
             report = remove_documents(self.engine.settings.home, [doc_id], self.engine.embedder,
                                       self.engine.settings.index,
-                                      stage=lambda msg: progress(0.5, desc=printable(msg)))
+                                      stage=lambda msg: progress(0.5, desc=printable(msg)),
+                                      backend=self.engine.backend)
         except AddError as exc:
             raise gr.Error(f"لم تُحذف الوثيقة: {exc}", print_exception=False) from None
         self.engine.refresh(force=True)

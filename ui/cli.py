@@ -14,16 +14,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from ui.terminal import BIDI_MODES, BidiModeError, Terminal, bidi_mode, format_answer, line_counter, print_json
+from corpus.errors import UsageError
+from ui.terminal import BIDI_MODES, Terminal, bidi_mode, format_answer, line_counter, print_json
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_PIPE = 128 + 13  # SIGPIPE: the reader closed our output early
-
-
-class UsageError(Exception):
-    """Bad input from the user: exit code 2."""
 
 
 def _common_options(sub: bool) -> argparse.ArgumentParser:
@@ -131,22 +127,14 @@ def _discard_stdout() -> None:
 
 
 def exit_code_for(exc: BaseException) -> int:
-    from corpus.document import DocumentError
-    from index.embedders import EmbedderError
-    from index.manifest import IndexProblem
-    from qa.engine import QuestionError
+    """The one map from errors to exit codes (the tree: corpus.errors): 2 for what the
+    user fixes (bad input, an unreadable document or file, an index to (re)build, an
+    embedder that cannot be created), 1 for anything else."""
+    from corpus.errors import DocumentError, IndexProblem
+    from index import EmbedderError
 
-    if isinstance(exc, (UsageError, QuestionError, DocumentError, FileNotFoundError, IsADirectoryError,
-                        BidiModeError)):
-        return EXIT_USAGE
-    from index.added import AddError
-
-    if isinstance(exc, (IndexProblem, EmbedderError, AddError)):
-        return EXIT_USAGE
-    from qa.generative import GenerativeConfigError
-    from qa.settings import SettingsError
-
-    if isinstance(exc, (SettingsError, GenerativeConfigError)):  # a bad --llm / ISNAD_LLM
+    if isinstance(exc, (UsageError, DocumentError, IndexProblem, EmbedderError, FileNotFoundError,
+                        IsADirectoryError)):
         return EXIT_USAGE
     return EXIT_FAIL
 
@@ -167,24 +155,18 @@ def _describe(exc: BaseException) -> str:
 
 # -- commands -----------------------------------------------------------------------
 def _settings(args):
-    from qa.engine import embedder_for_index
+    from index import embedder_spec_for
     from qa.settings import Settings
 
     settings = Settings.from_env(home=args.home, embedder=args.embedder, llm=getattr(args, "llm", None),
                                  llm_url=getattr(args, "llm_url", None),
                                  llm_timeout=getattr(args, "llm_timeout", None),
                                  store=getattr(args, "store", None))
-    if not args.embedder and not _env_embedder():
-        found = embedder_for_index(settings.home)
+    if not args.embedder and not os.environ.get("ISNAD_EMBEDDER"):
+        found = embedder_spec_for(settings.home)
         if found:  # load an existing index with the embedder it was built with
             settings = settings.with_(embedder=found)
     return settings
-
-
-def _env_embedder() -> str | None:
-    import os
-
-    return os.environ.get("ISNAD_EMBEDDER")
 
 
 def _stage(msg: str) -> None:
@@ -202,61 +184,18 @@ def _open_engine(args):
 
 def _first_build_notice(settings):
     """Where the engine says what it does before answering (index.home.ensure_index:
-    a repaired CURRENT, waiting for a build in progress, a first build)."""
-    from index.home import home_state
+    a repaired live index, waiting for a build in progress, a first build)."""
+    from index import index_status
 
-    if home_state(settings.home).fresh:
+    if index_status(settings.home).fresh:
         _stage(f"first run: building the index of the shipped corpus in {settings.home}")
     return _stage
 
 
 def cmd_index(args) -> int:
-    from dataclasses import replace
+    from ui.cli_docs import cmd_index as index
 
-    from corpus.files import printable
-    from ui.cli_docs import replaced_note
-    from index.embedders import make_embedder
-    from index.home import home_state, index_home, live_contents
-
-    settings = _settings(args)
-    docs = None
-    if args.docs:
-        docs = [Path(d).expanduser() for d in args.docs]
-        for d in docs:
-            if not d.is_dir():
-                raise UsageError(f"{printable(str(d))}: not a directory")
-    params = replace(settings.index, follow_symlinks=True) if args.follow_symlinks else settings.index
-    embedder = make_embedder(settings.embedder)
-    if args.ray is not None:  # passages embedded by a Ray Data job (index.ray_embed)
-        from index.ray_embed import RayEmbedder
-
-        embedder = RayEmbedder(embedder, address=args.ray or None)
-    before_sources, before_docs = live_contents(settings.home)
-    report = index_home(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=_stage)
-    from index.stores import after_build
-
-    if after_build(settings.store, settings.home):  # the build is the staging area; questions read Qdrant
-        _stage(f"published to {settings.store}")
-    # What left the index, counted against what it held (also when it was rebuilt from new folders).
-    gone = before_docs - set(report.added + report.changed + report.unchanged) | set(report.removed)
-    note = replaced_note(before_sources, gone, home_state(settings.home).sources)
-    if note:
-        print(f"isnad: {printable(note)}", file=sys.stderr)
-    for s in report.skipped:
-        print(f"isnad: skipped {printable(s.reason)}", file=sys.stderr)
-    skipped = {s.doc_id for s in report.skipped}
-    if report.up_to_date:
-        print(f"index up to date: {report.chunks_total} chunks ({settings.home})")
-    else:
-        added = [d for d in report.added if d not in skipped]
-        changed = [d for d in report.changed if d not in skipped]
-        print(
-            f"indexed in {report.seconds:.1f} s: {len(added)} added, {len(changed)} changed, "
-            f"{len(gone)} removed, {len(report.unchanged)} unchanged, {len(skipped)} skipped; "
-            f"{report.chunks_total} chunks "
-            f"({report.chunks_embedded} embedded, {report.faiss_kind} index) in {settings.home}"
-        )
-    return EXIT_OK
+    return index(args, _settings(args), _stage)
 
 
 def cmd_ask(args) -> int:
@@ -370,6 +309,7 @@ def _index_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="embed passages as a Ray Data job on the Ray cluster at ADDRESS "
                         "(a local Ray without one); needs the optional extra isnad[ray]")
+    s.add_argument("--json", action="store_true", help="print the build report as JSON")
 
 
 def _ask_arguments(s: argparse.ArgumentParser) -> None:

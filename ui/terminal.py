@@ -21,13 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from corpus.errors import UsageError
 from corpus.files import printable
 
 BIDI_MODES = ("auto", "on", "off")
 BIDI_ENV = "ISNAD_BIDI"
 
 
-class BidiModeError(ValueError):
+class BidiModeError(UsageError):
     """A bad --bidi / ISNAD_BIDI value (a usage error)."""
 
 

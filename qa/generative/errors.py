@@ -1,7 +1,10 @@
 """The two ways generative answers fail: the service (at run time) and the set-up."""
 from __future__ import annotations
 
-class GenerativeError(RuntimeError):
+from corpus.errors import ModelError, UsageError
+
+
+class GenerativeError(ModelError, RuntimeError):
     """The model service failed or wrote nothing usable; `reason` is shown to the user."""
 
     def __init__(self, reason: str) -> None:
@@ -9,5 +12,5 @@ class GenerativeError(RuntimeError):
         self.reason = reason
 
 
-class GenerativeConfigError(ValueError):
+class GenerativeConfigError(UsageError):
     """The model cannot be set up as configured (unknown provider, package, key)."""
