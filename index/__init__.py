@@ -28,6 +28,8 @@ from index.facade import (
     update_index,
 )
 from index.home import IndexStatus
+from index.ray_embed import RayEmbedder
+from index.stores import StoreSpecError, backend_for, parse_store
 from index.lexical import ArabicAnalyzer
 from index.manifest import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexProblem, Manifest
 from index.records import IndexedChunk, StoredChunk, StoredDocument, StoredSentence
@@ -36,6 +38,8 @@ from index.schema import search_single_thread
 __all__ = [
     # the store interface and its implementation
     "SearchIndex", "IndexBackend", "FaissSqliteBackend", "FAISS_SQLITE",
+    # the store chosen by --store / ISNAD_STORE (faiss, qdrant-edge, qdrant:URL)
+    "backend_for", "parse_store", "StoreSpecError", "RayEmbedder",
     # opening, building, status
     "open_index", "ensure_index", "build_index", "update_index", "add_documents", "remove_documents",
     "index_status", "live_manifest", "as_langchain_embeddings", "live_signature", "live_generation_name", "embedder_spec_for",

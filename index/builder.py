@@ -298,8 +298,10 @@ def _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, para
         total=len(missing), desc="embedding passages", unit="chunk",
         disable=(not sys.stderr.isatty()) if progress is None else not progress,
     )
-    for i in range(0, len(missing), EMBED_BATCH):
-        batch = missing[i : i + EMBED_BATCH]
+    # A distributed embedder (index.ray_embed) takes every passage as one job.
+    step = max(1, len(missing)) if getattr(embedder, "prefers_one_batch", False) else EMBED_BATCH
+    for i in range(0, len(missing), step):
+        batch = missing[i : i + step]
         vecs = embedder.embed_passages(batch)
         cache.put_many(batch, vecs)
         for t, v in zip(batch, vecs):

@@ -25,6 +25,8 @@ import numpy as np
 from corpus.language import guess_language
 from index import (
     Embedder,
+    IndexBackend,
+    backend_for,
     IndexProblem,
     SearchIndex,
     StoredDocument,
@@ -62,16 +64,18 @@ class _Loaded:
 class Isnad:
     """Loaded once per process; `ask` is safe to call from several threads. A new
     index built meanwhile (by `isnad index` in another process) is picked up between
-    questions: CURRENT is looked at (one stat) at most every settings.refresh_seconds.
+    questions: the live index's signature is looked at (one stat) at most every settings.refresh_seconds.
 
     With a language model (settings.generative, or `chat_model`: any LangChain chat
     model), answers are written by the model and checked by qa.generative; the
     extractive answer is the fallback. `self.llm` is None when that mode is off."""
 
     def __init__(self, settings: Settings, store: SearchIndex, embedder: Embedder,
-                 chat_model=None) -> None:
+                 chat_model=None, backend: IndexBackend | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        # The kind of store (settings.store): what a newer index is looked for and opened with.
+        self.backend = backend or backend_for(settings.store)
         self.llm = None
         if chat_model is not None or settings.generative.enabled:
             from qa.generative import make_generative
@@ -79,7 +83,7 @@ class Isnad:
             self.llm = make_generative(settings.generative, chat_model)
         self._refresh_lock = threading.Lock()
         self._checked_at = time.monotonic()
-        self._signature = live_signature(settings.home)
+        self._signature = live_signature(settings.home, self.backend)
         self._attach(store)
 
     def _attach(self, store: SearchIndex) -> None:
@@ -104,18 +108,18 @@ class Isnad:
         if not force and now - self._checked_at < self.settings.refresh_seconds:
             return False
         self._checked_at = now
-        signature = live_signature(self.settings.home)
+        signature = live_signature(self.settings.home, self.backend)
         if signature == self._signature and not force:
             return False
         with self._refresh_lock:
             old = self._loaded.store
-            if live_generation_name(self.settings.home) == old.generation:
+            if live_generation_name(self.settings.home, self.backend) == old.generation:
                 self._signature = signature
                 return False
             try:
-                store = open_index(self.settings.home, self.embedder.id)
+                store = open_index(self.settings.home, self.embedder.id, self.backend)
             except IndexProblem as exc:
-                self._signature = signature  # tried once: again only when CURRENT changes
+                self._signature = signature  # tried once: again only when the live index changes
                 log.warning("a new index is live but does not load (%s); still answering from %s",
                             exc, old.generation)
                 return False
@@ -138,11 +142,12 @@ class Isnad:
         `chat_model` (a LangChain chat model) turns generative answers on with it."""
         settings = settings or Settings.from_env()
         embedder = make_embedder(settings.embedder)
-        # Repairs a missing CURRENT; builds only what the home records (index.home).
-        ensure_index(settings.home, embedder, settings.index, build=build_if_missing,
+        # Repairs a missing live pointer; builds only what the home records (index.home).
+        backend = backend_for(settings.store)
+        ensure_index(settings.home, embedder, settings.index, build=build_if_missing, backend=backend,
                      progress=progress, stage=on_stage)
-        store = open_index(settings.home, expected_embedder_id=embedder.id)
-        return cls(settings, store, embedder, chat_model=chat_model)
+        store = open_index(settings.home, expected_embedder_id=embedder.id, backend=backend)
+        return cls(settings, store, embedder, chat_model=chat_model, backend=backend)
 
     # -- answers ----------------------------------------------------------------------
     def ask(self, question: str, k: int | None = None, context: str = "", id: object = None,

@@ -197,14 +197,17 @@ class Settings:
     # True when the embedder was chosen (a flag or ISNAD_EMBEDDER), not defaulted: an
     # existing index is then loaded with the embedder it was built with.
     embedder_chosen: bool = False
+    # Where the index is read from: faiss | qdrant-edge | qdrant:local | qdrant:http(s)://HOST:PORT
+    # (index.stores); ISNAD_STORE.
+    store: str = "faiss"
 
     @classmethod
     def from_env(cls, home: str | Path | None = None, embedder: str | None = None,
                  llm: str | None = None, llm_url: str | None = None,
-                 llm_timeout: float | None = None,
+                 llm_timeout: float | None = None, store: str | None = None,
                  environ: Mapping[str, str] | None = None) -> "Settings":
         """Arguments win over the environment (`environ`, default a snapshot of
-        os.environ, read here only): ISNAD_HOME, ISNAD_EMBEDDER, ISNAD_MAX_DOCUMENT_CHARS,
+        os.environ, read here only): ISNAD_HOME, ISNAD_EMBEDDER, ISNAD_STORE, ISNAD_MAX_DOCUMENT_CHARS,
         ISNAD_MAX_ARCHIVE_MB, and for generative answers ISNAD_LLM (PROVIDER:MODEL),
         ISNAD_LLM_URL, ISNAD_LLM_TIMEOUT."""
         env = dict(os.environ if environ is None else environ)
@@ -226,10 +229,20 @@ class Settings:
             embedder_chosen=bool(chosen),
             index=_index_params_from_env(env),
             generative=GenerativeParams.from_spec(spec, url, **extra),
+            store=_store_spec(store or env.get("ISNAD_STORE")),
         )
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+
+def _store_spec(spec: str | None) -> str:
+    from index import StoreSpecError, parse_store
+
+    try:
+        return parse_store(spec)
+    except StoreSpecError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _index_params_from_env(env: Mapping[str, str]) -> IndexParams:

@@ -7,7 +7,8 @@ builder's steps in this process only (monkeypatching), then runs the real comman
 Stages, in build order: embedding (after the first batch is embedded), sqlite (all rows
 written, not committed), faiss (vectors written to their temporary file, not renamed),
 manifest (manifest written, CURRENT not switched), switch (CURRENT switched, the old
-generation not yet removed). The process says "isnad-test: paused at STAGE" on stderr.
+generation not yet removed), publish (a Qdrant generation filled, not yet made live:
+qdrant-edge's switch). The process says "isnad-test: paused at STAGE" on stderr.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import functools
 import sys
 import time
 
-STAGES = ("embedding", "sqlite", "faiss", "manifest", "switch")
+STAGES = ("embedding", "sqlite", "faiss", "manifest", "switch", "publish")
 
 
 def pause(stage: str) -> None:
@@ -54,6 +55,16 @@ def install(stage: str) -> None:
         builder.switch_to = paused_switch
     elif stage == "switch":
         builder.switch_to = _after(builder.switch_to, stage)
+    elif stage == "publish":
+        from index.qdrant_backend import EdgeBackend
+
+        switch_edge = EdgeBackend.switch
+
+        def paused_publish(self, name):
+            pause(stage)
+            return switch_edge(self, name)
+
+        EdgeBackend.switch = paused_publish
     else:
         raise SystemExit(f"unknown stage {stage!r}: one of {', '.join(STAGES)}")
 

@@ -22,6 +22,7 @@ ISNAD = str(Path(sys.executable).with_name("isnad"))
 
 EXPORTED = {
     "SearchIndex", "IndexBackend", "FaissSqliteBackend", "FAISS_SQLITE",
+    "backend_for", "parse_store", "StoreSpecError", "RayEmbedder",
     "open_index", "ensure_index", "build_index", "update_index", "add_documents", "remove_documents",
     "index_status", "live_manifest", "as_langchain_embeddings", "live_signature", "live_generation_name",
     "embedder_spec_for",

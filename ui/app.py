@@ -47,7 +47,10 @@ EXAMPLES = (
     "ما المقصود بالقوة الذكية التركية؟",
     "من شارك في اجتماع وزراء دفاع آسيا الوسطى في سمرقند؟",
 )
-DEFAULT_CONCURRENCY = 4
+# Questions answered at once. Embedding a question is most of its CPU, and questions in
+# flight together share one embedder call (index.embedders), so more workers than cores
+# pay: 16 measured best with 20 clients (python -m evals.load; README "Many users").
+DEFAULT_CONCURRENCY = 16
 SESSION_CAPACITY = 1000  # sessions whose state is kept (least recently used dropped first)
 # The conversations are the reader's own data in the reader's own browser; a fixed
 # secret keeps them readable after the server restarts (a random one would not).

@@ -60,7 +60,8 @@ class DocumentsController:
         try:
             report = add_documents(self.engine.settings.home, [(p, p.name) for p in paths],
                                    self.engine.embedder, self.engine.settings.index,
-                                   stage=lambda msg: progress(0.5, desc=printable(msg)))
+                                   stage=lambda msg: progress(0.5, desc=printable(msg)),
+                                   backend=self.engine.backend)
         except AddError as exc:
             log.info("refused an upload: %s", exc)
             raise gr.Error(tr(lang, "up_failed", err=exc), print_exception=False) from None
@@ -78,7 +79,8 @@ class DocumentsController:
         try:
             report = remove_documents(self.engine.settings.home, [doc_id], self.engine.embedder,
                                       self.engine.settings.index,
-                                      stage=lambda msg: progress(0.5, desc=printable(msg)))
+                                      stage=lambda msg: progress(0.5, desc=printable(msg)),
+                                      backend=self.engine.backend)
         except AddError as exc:
             raise gr.Error(tr(lang, "rm_failed", err=exc), print_exception=False) from None
         self.engine.refresh(force=True)

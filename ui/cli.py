@@ -33,6 +33,10 @@ def _common_options(sub: bool) -> argparse.ArgumentParser:
     common.add_argument("--bidi", choices=BIDI_MODES, metavar="auto|on|off", help="Arabic in the terminal: 'on' reorders it for "
                         "terminals that do no bidi, 'off' leaves it to the terminal; default $ISNAD_BIDI or "
                         "'auto' (on for a terminal, off for a pipe)", **unset)
+    common.add_argument("--store", metavar="faiss|qdrant-edge|qdrant:URL",
+                        help="where the index is kept: faiss (default), qdrant-edge (Qdrant embedded, in the "
+                             "data directory), qdrant:http(s)://HOST:PORT (a Qdrant server or cluster; "
+                             "QDRANT_API_KEY), qdrant:local; default $ISNAD_STORE", **unset)
     common.add_argument("--debug", action="store_true", help="show tracebacks", **unset)
     return common
 
@@ -156,7 +160,8 @@ def _settings(args):
 
     settings = Settings.from_env(home=args.home, embedder=args.embedder, llm=getattr(args, "llm", None),
                                  llm_url=getattr(args, "llm_url", None),
-                                 llm_timeout=getattr(args, "llm_timeout", None))
+                                 llm_timeout=getattr(args, "llm_timeout", None),
+                                 store=getattr(args, "store", None))
     if not settings.embedder_chosen:
         found = embedder_spec_for(settings.home)
         if found:  # load an existing index with the embedder it was built with
@@ -256,7 +261,9 @@ def cmd_chat(args) -> int:
 def cmd_serve(args) -> int:
     from ui.app import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    from ui.app import DEFAULT_CONCURRENCY
+
+    serve(_settings(args), host=args.host, port=args.port, concurrency=args.concurrency or DEFAULT_CONCURRENCY)
     return EXIT_OK
 
 
@@ -301,6 +308,9 @@ def _index_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--rebuild", action="store_true", help="re-embed everything")
     s.add_argument("--follow-symlinks", action="store_true",
                    help="also index files that symbolic links reach outside the folder")
+    s.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="embed passages as a Ray Data job on the Ray cluster at ADDRESS "
+                        "(a local Ray without one); needs the optional extra isnad[ray]")
     s.add_argument("--json", action="store_true", help="print the build report as JSON")
 
 
@@ -318,6 +328,8 @@ def _chat_arguments(s: argparse.ArgumentParser) -> None:
 def _serve_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     s.add_argument("--port", type=int, default=7860, help="default 7860")
+    s.add_argument("--concurrency", type=int, default=None, metavar="N",
+                   help="questions answered at once (default 16: ui.app.DEFAULT_CONCURRENCY)")
 
 
 def _eval_arguments(s: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from corpus.errors import UsageError
 from corpus.files import printable
-
+from index import backend_for
 
 def cmd_index(args, settings, stage) -> int:
     """`isnad index [--docs DIR]... [--rebuild] [--json]`: bring the index up to date and
@@ -24,8 +24,13 @@ def cmd_index(args, settings, stage) -> int:
                 raise UsageError(f"{printable(str(d))}: not a directory")
     params = replace(settings.index, follow_symlinks=True) if args.follow_symlinks else settings.index
     embedder = make_embedder(settings.embedder)
+    if getattr(args, "ray", None) is not None:  # passages embedded by a Ray Data job (index.ray_embed)
+        from index import RayEmbedder
+
+        embedder = RayEmbedder(embedder, address=args.ray or None)
     before = index_status(settings.home)
-    report = update_index(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=stage)
+    report = update_index(settings.home, docs, embedder, params, rebuild=args.rebuild, stage=stage,
+                          backend=backend_for(settings.store))
     # What left the index, counted against what it held (also when it was rebuilt from new folders).
     gone = before.live_documents - set(report.added + report.changed + report.unchanged) | set(report.removed)
     note = replaced_note(before.live_sources, gone, index_status(settings.home).sources)
@@ -80,7 +85,8 @@ def cmd_docs(args) -> int:
     from index import open_index
     from qa.settings import Settings
 
-    store = open_index(Settings.from_env(home=args.home).home)
+    settings = Settings.from_env(home=args.home, store=getattr(args, "store", None))
+    store = open_index(settings.home, backend=backend_for(settings.store))
     try:
         documents = store.documents()
         counts = {d.doc_id: len(store.page_starts(d.doc_id)) for d in documents}
@@ -107,7 +113,7 @@ def cmd_add(args, settings, stage) -> int:
     if index_status(settings.home).fresh and all(p.is_file() for p, _ in files):
         stage(f"first run: building the index of the shipped corpus in {settings.home}, with these documents")
     report = add_documents(settings.home, files, make_embedder(settings.embedder), settings.index,
-                           stage=stage)
+                           stage=stage, backend=backend_for(settings.store))
     for doc_id in report.doc_ids:
         print(f"added {printable(doc_id)}")
     print(f"index updated: {_counts(report)} ({settings.home})")
@@ -119,7 +125,7 @@ def cmd_remove(args, settings, stage) -> int:
     from index import make_embedder, remove_documents
 
     report = remove_documents(settings.home, list(args.doc_ids), make_embedder(settings.embedder),
-                              settings.index, stage=stage)
+                              settings.index, stage=stage, backend=backend_for(settings.store))
     for doc_id in report.doc_ids:
         print(f"removed {printable(doc_id)}")
     print(f"index updated: {_counts(report)} ({settings.home})")
