@@ -65,7 +65,9 @@ def test_the_documented_commands_and_options_are_the_parsers():
     assert list(table) == [c.name for c in SUBCOMMANDS]
     parser = build_parser(["index", "ask", "chat", "serve", "docs", "add", "remove"])
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    common = {"--home", "--embedder", "--bidi", "--debug", "--help", "-h"}
+    globals_doc = CLI_DOC.read_text(encoding="utf-8").split("## Global options")[1].split("\n## ")[0]
+    common = set(re.findall(r"^\| `(--[\w-]+)", globals_doc, re.M)) | {"--help", "-h"}
+    assert {"--home", "--embedder", "--bidi", "--debug"} <= common
     for name, cell in table.items():
         if name in ("eval", "bench"):
             continue
