@@ -7,8 +7,6 @@ atomic rename, so an interrupted build leaves the previous index untouched.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sqlite3
 import sys
@@ -22,8 +20,9 @@ import numpy as np
 
 from corpus.chunker import ChunkingParams
 from corpus.document import Document
-from corpus.loaders import MAX_ARCHIVE_BYTES, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_CHARS, READERS_VERSION, SHIPPED_DOCUMENTS, Skipped, file_sha256
+from corpus.loaders import MAX_ARCHIVE_BYTES, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_CHARS, READERS_VERSION, SHIPPED_DOCUMENTS, Skipped
 from corpus.sentences import split_sentences
+from index.changes import Changes, find_changes
 from index.embedders import Embedder
 from index.embedding_cache import EmbeddingCache
 from index.generations import (
@@ -122,43 +121,31 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
     repair_current(home, stage)  # before anything decides what is live (or may be removed)
     files = collect_files(sources, params.follow_symlinks, report.skipped, documents_dir(home))
     write_sources_record(home, sources, shipped=sources == [SHIPPED_DOCUMENTS])
-
     previous = None if rebuild else _reusable_manifest(home, embedder, params, sources)
-    old_docs = previous.documents if previous else {}
-    old_meta = previous.catalog if previous else {}
-    current = {}
-    for doc_id, (path, _) in list(files.items()):
-        try:
-            current[doc_id] = file_sha256(path)
-        except OSError as exc:  # unreadable (permissions, gone): that file only
-            report.skipped.append(Skipped(doc_id, f"{doc_id}: cannot read ({exc.strerror or exc})"))
-            del files[doc_id]
-    # A catalog entry is part of the document: editing a title re-indexes it.
-    meta_digest = {doc_id: _meta_digest(m) for doc_id, (_, m) in files.items()}
-
-    def same(d: str) -> bool:
-        return old_docs.get(d) == current[d] and old_meta.get(d, "") == meta_digest[d]
-
-    report.removed = sorted(set(old_docs) - set(current))
-    report.unchanged = sorted(d for d in current if d in old_docs and same(d))
-    report.changed = sorted(d for d in current if d in old_docs and not same(d))
-    # Files skipped last time are retried once they change (the user may have
-    # fixed them); an unchanged bad file stays skipped without a new build.
-    old_skipped = previous.skipped_sha if previous else {}
-    still_skipped = sorted(
-        d for d in current
-        if d not in old_docs and d in previous.skipped and old_skipped.get(d) == current[d]
-    ) if previous else []
-    report.added = sorted(d for d in current if d not in old_docs and d not in still_skipped)
+    changes = find_changes(files, previous, report.skipped)
+    report.removed, report.unchanged = changes.removed, changes.unchanged
+    report.changed, report.added = changes.changed, changes.added
     if previous and report.up_to_date:
-        remove_unused_generations(home)  # e.g. left by a build killed after its switch
-        report.chunks_total = previous.n_chunks
-        report.faiss_kind = previous.faiss_kind
-        report.directory = str(live_generation(home))
-        report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
-        report.seconds = time.perf_counter() - t0
-        return report
+        _report_up_to_date(home, changes, report)
+    else:
+        _build_generation(home, changes, embedder, params, sources, report, progress, stage)
+    report.seconds = time.perf_counter() - t0
+    return report
 
+
+def _report_up_to_date(home: Path, changes: Changes, report: BuildReport) -> None:
+    """Nothing to build: report the live index as it is."""
+    previous = changes.previous
+    remove_unused_generations(home)  # e.g. left by a build killed after its switch
+    report.chunks_total = previous.n_chunks
+    report.faiss_kind = previous.faiss_kind
+    report.directory = str(live_generation(home))
+    report.skipped += [Skipped(d, previous.skipped[d]) for d in changes.still_skipped]
+
+
+def _build_generation(home, changes, embedder, params, sources, report, progress, stage) -> None:
+    """Write a new generation and make it live; on any failure remove it again."""
+    files, previous = changes.files, changes.previous
     root = index_root(home)
     root.mkdir(parents=True, exist_ok=True)
     remove_unused_generations(home)
@@ -175,52 +162,15 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
     if cache.notice:
         stage(cache.notice)
     try:
-        for doc_id in report.removed + report.changed:
-            _delete_document(db, doc_id)
-        to_load = report.changed + report.added
-        stage(f"reading {len(to_load)} document(s)")
-        chunks = [c for d in to_load if (c := load_and_chunk(d, *files[d], params, report.skipped))]
-        report.skipped += [Skipped(d, previous.skipped[d]) for d in still_skipped]
-        _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
-        if params.sentence_vectors:  # cross-lingual quotes (see index.sentence_vectors)
-            add_sentence_vectors(db, embedder, cache, stage)
-        db.commit()
-        stage("writing vectors")
-        n_chunks, kind = _write_faiss(db, gen / FAISS_NAME, embedder.dim, params)
-        db.execute("VACUUM") if report.removed or report.changed else None
-        db.close()
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            embedder_id=embedder.id,
-            dim=embedder.dim,
-            chunking=_chunking_record(params),
-            documents={d: current[d] for d in current if d not in {s.doc_id for s in report.skipped}},
-            sources=[str(s) for s in sources],
-            n_chunks=n_chunks,
-            faiss_kind=kind,
-            approximate_threshold=params.approximate_threshold,
-            faiss_params={"M": params.hnsw_m, "ef_construction": params.hnsw_ef_construction,
-                          "ef_search": params.hnsw_ef_search} if kind == "hnsw" else {},
-            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            files={SQLITE_NAME: file_digest(db_path), FAISS_NAME: file_digest(gen / FAISS_NAME)},
-            skipped={s.doc_id: s.reason for s in report.skipped},
-            skipped_sha={s.doc_id: current[s.doc_id] for s in report.skipped if s.doc_id in current},
-            catalog={d: meta_digest[d] for d in current if meta_digest[d]},
-        )
+        n_chunks, kind = _fill_database(db, gen, changes, embedder, cache, analyzer, params, report, progress, stage)
+        manifest = _new_manifest(gen, changes, embedder, params, sources, report, n_chunks, kind)
         write_atomic(gen / MANIFEST_NAME, manifest.to_json())
         switch_to(home, gen)  # the one step that makes it live
         # The previous generation goes now unless a process still reads it (then the
         # next build removes it, once that reader has moved on).
         remove_unused_generations(home, keep=gen)
     except BaseException as exc:
-        try:
-            db.close()
-        except sqlite3.Error:
-            pass
-        if live_generation(home) != gen:
-            import shutil
-
-            shutil.rmtree(gen, ignore_errors=True)
+        _discard_generation(home, gen, db)
         full = disk_full_error(exc, index_root(home), needed)
         if full is not None:
             raise full from exc
@@ -230,21 +180,66 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
     report.chunks_total = n_chunks
     report.faiss_kind = kind
     report.directory = str(gen)
-    report.seconds = time.perf_counter() - t0
-    return report
+
+
+def _fill_database(db, gen, changes, embedder, cache, analyzer, params, report, progress, stage) -> tuple[int, str]:
+    """Bring the generation's database up to date, then write its vectors; returns
+    the number of chunks and the FAISS index kind."""
+    for doc_id in report.removed + report.changed:
+        _delete_document(db, doc_id)
+    to_load = report.changed + report.added
+    stage(f"reading {len(to_load)} document(s)")
+    chunks = [c for d in to_load if (c := load_and_chunk(d, *changes.files[d], params, report.skipped))]
+    report.skipped += [Skipped(d, changes.previous.skipped[d]) for d in changes.still_skipped]
+    _insert(db, chunks, embedder, cache, analyzer, report, progress, stage, params)
+    if params.sentence_vectors:  # cross-lingual quotes (see index.sentence_vectors)
+        add_sentence_vectors(db, embedder, cache, stage)
+    db.commit()
+    stage("writing vectors")
+    n_chunks, kind = _write_faiss(db, gen / FAISS_NAME, embedder.dim, params)
+    db.execute("VACUUM") if report.removed or report.changed else None
+    db.close()
+    return n_chunks, kind
+
+
+def _new_manifest(gen, changes, embedder, params, sources, report, n_chunks, kind) -> Manifest:
+    current, meta_digest = changes.current, changes.meta_digest
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        embedder_id=embedder.id,
+        dim=embedder.dim,
+        chunking=_chunking_record(params),
+        documents={d: current[d] for d in current if d not in {s.doc_id for s in report.skipped}},
+        sources=[str(s) for s in sources],
+        n_chunks=n_chunks,
+        faiss_kind=kind,
+        approximate_threshold=params.approximate_threshold,
+        faiss_params={"M": params.hnsw_m, "ef_construction": params.hnsw_ef_construction,
+                      "ef_search": params.hnsw_ef_search} if kind == "hnsw" else {},
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        files={SQLITE_NAME: file_digest(gen / SQLITE_NAME), FAISS_NAME: file_digest(gen / FAISS_NAME)},
+        skipped={s.doc_id: s.reason for s in report.skipped},
+        skipped_sha={s.doc_id: current[s.doc_id] for s in report.skipped if s.doc_id in current},
+        catalog={d: meta_digest[d] for d in current if meta_digest[d]},
+    )
+
+
+def _discard_generation(home: Path, gen: Path, db: sqlite3.Connection) -> None:
+    """A failed build leaves no trace: close its database, remove its generation
+    unless it already went live."""
+    try:
+        db.close()
+    except sqlite3.Error:
+        pass
+    if live_generation(home) != gen:
+        import shutil
+
+        shutil.rmtree(gen, ignore_errors=True)
 
 
 def _chunking_record(params: IndexParams) -> dict:
     """What decides chunk texts and vectors: a change means a full rebuild."""
     return {**asdict(params.chunking), "header": params.header, "readers": READERS_VERSION}
-
-
-def _meta_digest(meta: dict) -> str:
-    """A digest of a document's catalog entry ("" when it has none)."""
-    if not meta:
-        return ""
-    data = json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 def _reusable_manifest(home: Path, embedder: Embedder, params: IndexParams, sources: list[Path]) -> Manifest | None:
