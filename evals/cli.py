@@ -102,55 +102,14 @@ def _run(args, argv: list[str], settings) -> int:
     from evals import report as rep
 
     if args.compare:
-        try:
-            a, b = (rep.load_report(Path(x)) for x in args.compare)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--compare: {exc}") from exc
-        print(rep.compare(a, b, args.compare[0], args.compare[1]))
-        return 0
+        return _compare(args.compare)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    if args.systems:
-        systems = tuple(s.strip() for s in args.systems.split(",") if s.strip())
-        bad = [s for s in systems if s not in SYSTEMS]
-        if bad or not systems:
-            raise UsageError(f"unknown system(s) {bad}: choose from {', '.join(SYSTEMS)}")
-    else:
-        systems = ("isnad",) if args.gate else SYSTEMS
-    thresholds = None
-    if args.gate:
-        try:
-            thresholds = rep.load_thresholds(Path(args.thresholds) if args.thresholds else None)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"thresholds: {exc}") from exc
-        if "isnad" not in systems:
-            raise UsageError("--gate checks Isnad's figures: include isnad in --systems")
-
-    from qa.settings import Settings
-
-    if settings is None:
-        settings = Settings.from_env(home=args.home, embedder=args.embedder)
-    else:
-        if args.home:
-            settings = settings.with_(home=Path(args.home).expanduser())
-        if args.embedder:
-            settings = settings.with_(embedder=args.embedder)
-
-    from evals.runner import run_suite
-    from evals.suites import cache_root, make_suite
-
-    log = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    systems = _chosen_systems(args)
+    thresholds = _gate_thresholds(args, systems)
+    settings = _settings(args, settings)
     names = DEFAULT_SUITES if args.suite == "all" else (args.suite,)
-    root = cache_root(settings.home, args.cache)
-    t0 = time.perf_counter()
-    created = rep.created_now()
-    results = []
-    for name in names:
-        suite = make_suite(name, root, arcd_corpus=args.arcd_corpus)
-        results.append(run_suite(suite, settings, systems, limit=args.limit, log=log,
-                                 progress=None if not args.quiet else False))
-    embedder_id = next((r.index_info.get("embedder") for r in results if r.index_info), None)
-    report = rep.to_json(results, rep.run_config(settings, embedder_id, argv), time.perf_counter() - t0, created)
+    report = _run_suites(args, argv, settings, systems, names)
     out_dir = Path(args.out).expanduser() if args.out else settings.home / "reports" / rep.timestamp()
     paths = rep.write_report(report, out_dir)
     code = 0
@@ -161,6 +120,81 @@ def _run(args, argv: list[str], settings) -> int:
             raise UsageError(f"no thresholds for suite(s) {', '.join(names)} in the thresholds file")
         gate_lines = [("FAIL " if c in fails else "ok   ") + c for c in checked]
         code = 1 if fails else 0
+    _print_outcome(args, report, paths, thresholds, code, gate_lines)
+    return code
+
+
+def _compare(files: list[str]) -> int:
+    from evals import report as rep
+
+    try:
+        a, b = (rep.load_report(Path(x)) for x in files)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--compare: {exc}") from exc
+    print(rep.compare(a, b, files[0], files[1]))
+    return 0
+
+
+def _chosen_systems(args) -> tuple[str, ...]:
+    if not args.systems:
+        return ("isnad",) if args.gate else SYSTEMS
+    systems = tuple(s.strip() for s in args.systems.split(",") if s.strip())
+    bad = [s for s in systems if s not in SYSTEMS]
+    if bad or not systems:
+        raise UsageError(f"unknown system(s) {bad}: choose from {', '.join(SYSTEMS)}")
+    return systems
+
+
+def _gate_thresholds(args, systems: tuple[str, ...]) -> dict | None:
+    """The thresholds `--gate` checks against (None without --gate)."""
+    from evals import report as rep
+
+    if not args.gate:
+        return None
+    try:
+        thresholds = rep.load_thresholds(Path(args.thresholds) if args.thresholds else None)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"thresholds: {exc}") from exc
+    if "isnad" not in systems:
+        raise UsageError("--gate checks Isnad's figures: include isnad in --systems")
+    return thresholds
+
+
+def _settings(args, settings):
+    """The caller's settings (or the environment's), with --home and --embedder applied."""
+    from qa.settings import Settings
+
+    if settings is None:
+        return Settings.from_env(home=args.home, embedder=args.embedder)
+    if args.home:
+        settings = settings.with_(home=Path(args.home).expanduser())
+    if args.embedder:
+        settings = settings.with_(embedder=args.embedder)
+    return settings
+
+
+def _run_suites(args, argv: list[str], settings, systems: tuple[str, ...], names) -> dict:
+    """Run each named suite and return the JSON report of the run."""
+    from evals import report as rep
+    from evals.runner import run_suite
+    from evals.suites import cache_root, make_suite
+
+    log = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    root = cache_root(settings.home, args.cache)
+    t0 = time.perf_counter()
+    created = rep.created_now()
+    results = []
+    for name in names:
+        suite = make_suite(name, root, arcd_corpus=args.arcd_corpus)
+        results.append(run_suite(suite, settings, systems, limit=args.limit, log=log,
+                                 progress=None if not args.quiet else False))
+    embedder_id = next((r.index_info.get("embedder") for r in results if r.index_info), None)
+    return rep.to_json(results, rep.run_config(settings, embedder_id, argv), time.perf_counter() - t0, created)
+
+
+def _print_outcome(args, report: dict, paths: dict, thresholds, code: int, gate_lines: list[str]) -> None:
+    from evals import report as rep
+
     if args.json:
         out = rep.summary_only(report)
         out["files"] = {k: str(v) for k, v in paths.items()}
@@ -176,7 +210,6 @@ def _run(args, argv: list[str], settings) -> int:
         for line in gate_lines:
             print("  " + line, file=stream)
         print("gate " + ("FAILED" if code else "passed"), file=stream)
-    return code
 
 
 def text_summary(report: dict) -> str:
