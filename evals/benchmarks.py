@@ -126,50 +126,64 @@ def load_squad(files: list[tuple[str, Path]], name: str, source: str,
             title = str(article.get("title", "")).replace("_", " ").strip()
             for para in article.get("paragraphs", []):
                 context = para["context"]
-                stats["paragraphs_read"] += 1
-                p = by_context.get(context)
-                if p is None:
-                    p = Paragraph(f"p{len(paragraphs) + 1:04d}.txt", title, context)
-                    by_context[context] = p
-                    paragraphs.append(p)
-                    if "\ufffd" in context:
-                        stats["replacement_char_contexts"] += 1
-                else:
-                    stats["duplicate_contexts"] += 1
-                if split not in p.splits:
-                    p.splits.append(split)
+                p = _add_paragraph(context, title, split, paragraphs, by_context, stats)
                 for qa in para.get("qas", []):
                     stats["questions_read"] += 1
                     if keep_splits is not None and split not in keep_splits:
                         continue
-                    qid = str(qa["id"])
-                    if qid in seen_ids:
-                        raise BenchmarkError(f"{path}: duplicate question id {qid}")
-                    seen_ids.add(qid)
-                    raw_q = qa["question"]
-                    q = clean_benchmark_question(raw_q)
-                    if q != raw_q:
-                        stats["questions_stripped"] += 1
-                    answers, spans = [], []
-                    for a in qa.get("answers", []):
-                        text = a["text"]
-                        span = locate_answer(context, text, a.get("answer_start"))
-                        if span is None:
-                            stats["answers_not_found"] += 1
-                        elif context[span[0] : span[1]] == text:
-                            stats["answers_exact"] += 1
-                        else:
-                            stats["answers_folded"] += 1
-                        answers.append(text)
-                        spans.append(span)
-                    questions.append(EvalQuestion(
-                        id=qid, question=q, answerable=True, gold_docs=(p.doc_id,),
-                        answers=tuple(dict.fromkeys(answers)), kind=split, lang="ar",
-                        meta={"raw_question": raw_q, "answer_spans": spans, "split": split},
-                    ))
+                    questions.append(_squad_question(qa, context, p, split, path, seen_ids, stats))
     stats["paragraphs"] = len(paragraphs)
     stats["questions"] = len(questions)
     return BenchmarkCorpus(name, source, paragraphs, questions, stats)
+
+
+def _add_paragraph(context: str, title: str, split: str, paragraphs: list[Paragraph],
+                   by_context: dict[str, Paragraph], stats: dict) -> Paragraph:
+    """The corpus paragraph holding `context` (a new one unless already read), marked
+    as part of `split`."""
+    stats["paragraphs_read"] += 1
+    p = by_context.get(context)
+    if p is None:
+        p = Paragraph(f"p{len(paragraphs) + 1:04d}.txt", title, context)
+        by_context[context] = p
+        paragraphs.append(p)
+        if "\ufffd" in context:
+            stats["replacement_char_contexts"] += 1
+    else:
+        stats["duplicate_contexts"] += 1
+    if split not in p.splits:
+        p.splits.append(split)
+    return p
+
+
+def _squad_question(qa: dict, context: str, p: Paragraph, split: str, path: Path,
+                    seen_ids: set[str], stats: dict) -> EvalQuestion:
+    """One SQuAD question with its answers located in `context` (counted in `stats`)."""
+    qid = str(qa["id"])
+    if qid in seen_ids:
+        raise BenchmarkError(f"{path}: duplicate question id {qid}")
+    seen_ids.add(qid)
+    raw_q = qa["question"]
+    q = clean_benchmark_question(raw_q)
+    if q != raw_q:
+        stats["questions_stripped"] += 1
+    answers, spans = [], []
+    for a in qa.get("answers", []):
+        text = a["text"]
+        span = locate_answer(context, text, a.get("answer_start"))
+        if span is None:
+            stats["answers_not_found"] += 1
+        elif context[span[0] : span[1]] == text:
+            stats["answers_exact"] += 1
+        else:
+            stats["answers_folded"] += 1
+        answers.append(text)
+        spans.append(span)
+    return EvalQuestion(
+        id=qid, question=q, answerable=True, gold_docs=(p.doc_id,),
+        answers=tuple(dict.fromkeys(answers)), kind=split, lang="ar",
+        meta={"raw_question": raw_q, "answer_spans": spans, "split": split},
+    )
 
 
 def load_xquad_ar(root: Path | None = None) -> BenchmarkCorpus:
