@@ -6,6 +6,7 @@ from corpus.document import Document, page_at
 from qa.pages import stream_with_pages, with_pages
 from qa.types import Answer, Citation, Passage
 from ui import app_render as R
+from ui import app_viewer as V
 from ui.cli import format_answer
 
 
@@ -49,7 +50,7 @@ def test_cli_and_app_show_the_page():
     assert '<span class="isnad-page">ص 1</span>' not in panel  # the cited passage is shown once
     assert "ص 2" in R.plain_text(a)
     c = a.citations[0]
-    head = R.document_header_html(R.DocView(c.doc_id, c.title, c.text, c.start, c.end, 0, len(c.text), "[1]", c.page))
+    head = V.document_header_html(V.DocView(c.doc_id, c.title, c.text, c.start, c.end, 0, len(c.text), "[1]", c.page))
     assert "ص 2، الأحرف" in head
     plain = with_pages(_answer(), lambda d, o: None)
     assert ", ص " not in format_answer(plain) and "isnad-page" not in R.sources_html(plain, 0, True)
