@@ -175,7 +175,7 @@ def test_one_language_at_a_time(browser, url):
         assert "Use via API" not in pg.locator("body").inner_text()  # no English footer
         pg.locator("#isnad-lang").get_by_text("English").click()
         pg.wait_for_function("document.documentElement.dir === 'ltr'")
-        pg.wait_for_function("document.querySelector('#isnad-send').innerText.trim() === 'Ask'")
+        pg.wait_for_function("document.querySelector('#isnad-send')?.innerText.trim() === 'Ask'")
         assert pg.evaluate("document.documentElement.lang") == "en"
         ask(pg, "What is the capital of Australia?")  # off-corpus: an English refusal
         box = pg.locator("#isnad-chat .isnad-abstain").last
@@ -195,9 +195,9 @@ def test_one_language_at_a_time(browser, url):
         assert not re.search("[\u0600-\u06ff]", " ".join(visible)), visible
         shot(pg, "desktop-english")
         pg.reload()  # the choice is kept
-        pg.wait_for_function("document.querySelector('#isnad-send').innerText.trim() === 'Ask'")
+        pg.wait_for_function("document.querySelector('#isnad-send')?.innerText.trim() === 'Ask'")
         pg.locator("#isnad-lang").get_by_text("العربية").click()
-        pg.wait_for_function("document.querySelector('#isnad-send').innerText.trim() === 'اسأل'")
+        pg.wait_for_function("document.querySelector('#isnad-send')?.innerText.trim() === 'اسأل'")
         assert pg.evaluate("document.documentElement.dir") == "rtl"
         assert not pg.errors
     finally:
@@ -256,7 +256,7 @@ def test_evaluation_tab_runs_a_small_suite_and_compares(browser, url, app_engine
         result = pg.locator("#isnad-eval-result").inner_text()
         assert "corpus: 4" in result and "لا تشغيل سابق" in result
         pg.locator("#isnad-eval-run").click()  # the second: compared with the first
-        pg.wait_for_function("() => document.querySelector('#isnad-eval-result').innerText.includes('التشغيل السابق')",
+        pg.wait_for_function("() => document.querySelector('#isnad-eval-result')?.innerText.includes('التشغيل السابق')",
                              timeout=EVAL_TIMEOUT_MS)
         result = pg.locator("#isnad-eval-result").inner_text()
         for label in ("R@1", "R@5", "MRR@10", "quote ⊇ gold", "التشغيل السابق"):
