@@ -43,6 +43,18 @@ class PointData:
     sentence: list[float] | None = None
     extra: dict = field(default_factory=dict)
 
+    def vectors(self, sparse_vector) -> dict:
+        """The point's named vectors; `sparse_vector(indices, values)` makes the client's
+        sparse type (qdrant_edge and qdrant_client each have their own)."""
+        vec: dict = {}
+        if self.dense is not None:
+            vec["dense"] = self.dense
+        if self.sentence is not None:
+            vec["sentence"] = self.sentence
+        if self.sparse is not None:
+            vec["lex"] = sparse_vector(*self.sparse)
+        return vec
+
 
 class QdrantUnavailable(IsnadError):
     """The Qdrant store cannot be used (extra not installed, server unreachable)."""
@@ -129,16 +141,7 @@ class EdgeBackend:
     def upsert(self, points: list[PointData]) -> None:
         from qdrant_edge import Point, SparseVector, UpdateOperation
 
-        out = []
-        for p in points:
-            vec: dict = {}
-            if p.dense is not None:
-                vec["dense"] = p.dense
-            if p.sentence is not None:
-                vec["sentence"] = p.sentence
-            if p.sparse is not None:
-                vec["lex"] = SparseVector(*p.sparse)
-            out.append(Point(p.id, vec, p.payload))
+        out = [Point(p.id, p.vectors(lambda ids, vals: SparseVector(ids, vals)), p.payload) for p in points]
         with self._lock:
             self._shard.update(UpdateOperation.upsert_points(out))
 
@@ -272,16 +275,8 @@ class ClientBackend:
     def upsert(self, points: list[PointData]) -> None:
         from qdrant_client import models as m
 
-        out = []
-        for p in points:
-            vec: dict = {}
-            if p.dense is not None:
-                vec["dense"] = p.dense
-            if p.sentence is not None:
-                vec["sentence"] = p.sentence
-            if p.sparse is not None:
-                vec["lex"] = m.SparseVector(indices=p.sparse[0], values=p.sparse[1])
-            out.append(m.PointStruct(id=p.id, vector=vec, payload=p.payload))
+        out = [m.PointStruct(id=p.id, vector=p.vectors(lambda ids, vals: m.SparseVector(indices=ids, values=vals)),
+                             payload=p.payload) for p in points]
         self.client.upsert(self._name, out, wait=True)
 
     def delete_docs(self, doc_ids: list[str]) -> None:
