@@ -18,6 +18,7 @@ from dataclasses import fields
 
 from qa.types import Answer, Citation, Passage
 from ui.app_i18n import tr
+from ui.app_render import citation_place
 
 MAX_CONVERSATIONS = 30  # the oldest are dropped first (localStorage holds ~5 MB)
 MAX_TURNS = 60
@@ -131,9 +132,7 @@ def to_markdown(item: dict, lang: str = "ar") -> str:
         if a.citations:
             lines += [tr(lang, "md_sources"), ""]
             for c in a.citations:
-                where = f" — {c.section}" if c.section else ""
-                page = tr(lang, "plain_page", n=c.page) if c.page else ""
-                loc = tr(lang, "plain_where", doc=c.doc_id, page=page, start=c.start, end=c.end)
+                where, loc = citation_place(c, lang)
                 lines.append(f"{c.n}. **{c.title}**{where} ({loc})")
                 lines.append(f"   > {' '.join(c.quote.split())}")
             lines.append("")

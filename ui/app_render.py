@@ -300,6 +300,14 @@ def sources_html(answer: Answer | None, turn: int, show_all: bool = False, lang:
     return "".join(parts)
 
 
+def citation_place(c, lang: str = "ar") -> tuple[str, str]:
+    """A citation's section (" — ..." or "") and its place (document, page, characters),
+    as the copied text and the exported Markdown both show them."""
+    where = f" — {c.section}" if c.section else ""
+    page = tr(lang, "plain_page", n=c.page) if c.page else ""
+    return where, tr(lang, "plain_where", doc=c.doc_id, page=page, start=c.start, end=c.end)
+
+
 def plain_text(answer: Answer, lang: str = "ar") -> str:
     """The answer and its numbered sources as plain text (what the copy buttons put on
     the clipboard)."""
@@ -309,9 +317,7 @@ def plain_text(answer: Answer, lang: str = "ar") -> str:
     if answer.citations:
         lines += ["", tr(lang, "plain_sources")]
         for c in answer.citations:
-            where = f" — {c.section}" if c.section else ""
-            page = tr(lang, "plain_page", n=c.page) if c.page else ""
-            loc = tr(lang, "plain_where", doc=c.doc_id, page=page, start=c.start, end=c.end)
+            where, loc = citation_place(c, lang)
             lines.append(f"[{c.n}] {c.title}{where} ({loc})")
             lines.append(f"    «{' '.join(c.quote.split())}»")
     return "\n".join(lines)
