@@ -1,6 +1,6 @@
 """Load on `isnad serve`: many gradio_client users asking at once, for a fixed time.
 
-    python -m evals.load [--url URL | --home DIR] [--clients 20] [--seconds 60]
+    python -m evals.load [--url URL | --home DIR [--concurrency N]] [--clients 20] [--seconds 60]
                          [--procs 4] [--questions FILE.jsonl] [--json] [--out FILE]
 
 Without --url it starts `isnad --home DIR serve` on a free loopback port (the
@@ -55,6 +55,9 @@ class LoadReport:
     # shared machine the one figure that does not depend on who else is running. Two
     # cores can serve at most 2 / this many questions per second (clients elsewhere).
     server_cpu_ms_per_question: float | None = None
+    # The gradio_client processes' CPU in the window per question answered: on one
+    # machine the clients share the cores, so server + client CPU bound the throughput.
+    client_cpu_ms_per_question: float | None = None
     cpus: int = 0
     error_samples: list[str] = field(default_factory=list)
 
@@ -69,13 +72,43 @@ def load_questions(path: Path = QUESTIONS) -> list[str]:
     return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
+REPLY_TIMEOUT = 60.0  # a question unanswered this long is an error (and the run still ends)
+
+
 def _client_process(url: str, ids: list[int], n_clients: int, questions: list[str], k: int,
-                    deadline: float, max_each: int, out: mp.Queue) -> None:
-    """Clients `ids` of this process: each asks until `deadline` (wall clock)."""
+                    started: float, deadline: float, max_each: int, out: mp.Queue,
+                    verify_tls: bool = False) -> None:
+    """Clients `ids` of this process: each asks until `deadline` (wall clock). Whatever
+    happens, the process reports what it measured (a client that cannot connect, or a
+    reply that never comes, is an error in the report, not a hung run)."""
+    results: list[tuple[float, float, str | None]] = []  # (finished at, seconds, error)
+    cpu: list[float] = []  # this process's CPU time at `started` and at `deadline`
+
+    def clock() -> None:
+        for at in (started, deadline):
+            time.sleep(max(0.0, at - time.time()))
+            cpu.append(time.process_time())
+
+    threading.Thread(target=clock, daemon=True).start()
+    try:
+        _ask_until(url, ids, n_clients, questions, k, deadline, max_each, results, verify_tls)
+    except Exception as exc:  # noqa: BLE001 - reported as errors of these clients
+        at = min(max(time.time(), started), deadline)  # counted in the window, whenever it failed
+        results += [(at, 0.0, f"{type(exc).__name__}: {exc}"[:300]) for _ in ids]
+    out.put((results, cpu[1] - cpu[0] if len(cpu) == 2 else 0.0))
+
+
+def _ask_until(url: str, ids: list[int], n_clients: int, questions: list[str], k: int,
+               deadline: float, max_each: int, results: list, verify_tls: bool = False) -> None:
     from gradio_client import Client
 
-    clients = {n: Client(url, verbose=False) for n in ids}
-    results: list[tuple[float, float, str | None]] = []  # (finished at, seconds, error)
+    # gradio_client makes two httpx clients per question, each building a certificate-
+    # verifying SSL context (the CA bundle parsed: ~45 ms of CPU each here) even for a
+    # plain http:// URL, where no TLS is ever used. On one machine that was more CPU per
+    # question than the server's whole work (README "Many users"): for http:// the
+    # clients are told not to verify (a bare context, no CA bundle); https:// verifies.
+    verify = verify_tls or not url.lower().startswith("http://")
+    clients = {n: Client(url, verbose=False, ssl_verify=verify) for n in ids}
     lock = threading.Lock()
 
     def loop(n: int) -> None:
@@ -86,7 +119,7 @@ def _client_process(url: str, ids: list[int], n_clients: int, questions: list[st
             asked += 1
             t0 = time.perf_counter()
             try:
-                answer = clients[n].predict(q, k, api_name="/ask")
+                answer = clients[n].submit(q, k, api_name="/ask").result(timeout=REPLY_TIMEOUT)
                 ok = isinstance(answer, dict) and isinstance(answer.get("answer"), str)
                 problem = None if ok else f"unexpected reply {str(answer)[:200]}"
             except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
@@ -101,12 +134,11 @@ def _client_process(url: str, ids: list[int], n_clients: int, questions: list[st
         t.join()
     for c in clients.values():
         c.close()
-    out.put(results)
 
 
 def drive(url: str, clients: int = 20, seconds: float = 60.0, procs: int = 4,
           questions: list[str] | None = None, k: int = 5, max_questions: int = 100_000,
-          server_pid: int | None = None, log=lambda _m: None) -> LoadReport:
+          server_pid: int | None = None, log=lambda _m: None, verify_tls: bool = False) -> LoadReport:
     """Drive the app at `url` (loopback only) and measure it."""
     host = urlparse(url).hostname or ""
     if not any(host.startswith(p.strip("[]")) for p in LOOPBACK):
@@ -121,7 +153,8 @@ def drive(url: str, clients: int = 20, seconds: float = 60.0, procs: int = 4,
     deadline = started + seconds
     max_each = max(1, max_questions // clients)
     workers = [ctx.Process(target=_client_process,
-                           args=(url, g, clients, questions, k, deadline, max_each, out), daemon=True)
+                           args=(url, g, clients, questions, k, started, deadline, max_each, out, verify_tls),
+                           daemon=True)
                for g in groups]
     for w in workers:
         w.start()
@@ -139,8 +172,11 @@ def drive(url: str, clients: int = 20, seconds: float = 60.0, procs: int = 4,
         time.sleep(min(5.0, max(0.0, deadline - time.time())))
     cpu = sum(ps.cpu_times()[:2]) - cpu0 if cpu0 is not None else None
     results: list[tuple[float, float, str | None]] = []
+    client_cpu = 0.0
     for _ in workers:
-        results.extend(out.get(timeout=seconds + 300))
+        got, cpu_s = out.get(timeout=seconds + REPLY_TIMEOUT + 120)
+        results.extend(got)
+        client_cpu += cpu_s
     for w in workers:
         w.join(timeout=30)
     if ps is not None:
@@ -160,6 +196,7 @@ def drive(url: str, clients: int = 20, seconds: float = 60.0, procs: int = 4,
                       "mean": round(statistics.mean(samples), 2) if samples else None},
         server_rss_mb={k: round(v, 1) for k, v in rss.items()}, cpus=os.cpu_count() or 0,
         server_cpu_ms_per_question=round(cpu * 1000 / len(lat), 1) if cpu is not None and lat else None,
+        client_cpu_ms_per_question=round(client_cpu * 1000 / len(lat), 1) if lat else None,
         error_samples=errors[:5],
     )
 
@@ -182,12 +219,13 @@ def free_port() -> int:
 
 
 def start_server(home: Path, log_file: Path, extra: list[str] | None = None,
-                 timeout: float = 300) -> tuple[subprocess.Popen, str]:
+                 serve_args: list[str] | None = None, timeout: float = 300) -> tuple[subprocess.Popen, str]:
     """`isnad --home HOME serve --port P` (the console script next to this Python)."""
     isnad = Path(sys.executable).with_name("isnad")
     port = free_port()
     out = open(log_file, "w", encoding="utf-8")
-    proc = subprocess.Popen([str(isnad), "--home", str(home), *(extra or []), "serve", "--port", str(port)],
+    proc = subprocess.Popen([str(isnad), "--home", str(home), *(extra or []), "serve", "--port", str(port),
+                             *(serve_args or [])],
                             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     until = time.monotonic() + timeout
@@ -220,7 +258,8 @@ def format_report(r: LoadReport) -> str:
     return (f"{r.answered} questions in {r.seconds:.0f} s from {r.clients} clients: "
             f"{r.throughput_per_s} q/s, p50 {r.p50_ms} ms, p95 {r.p95_ms} ms, max {r.max_ms} ms, "
             f"{r.errors} errors; load average (1 min) {r.loadavg_1min.get('mean')} on {r.cpus} cores; "
-            f"server RSS {r.server_rss_mb}, server CPU {r.server_cpu_ms_per_question} ms per question; {verdict} the target (>= 30 q/s, p95 <= 1 s, no error)")
+            f"server RSS {r.server_rss_mb}, server CPU {r.server_cpu_ms_per_question} ms and client CPU "
+            f"{r.client_cpu_ms_per_question} ms per question; {verdict} the target (>= 30 q/s, p95 <= 1 s, no error)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,11 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", help="an `isnad serve` already running on this machine")
     p.add_argument("--home", help="data directory of the server to start (default $ISNAD_HOME)")
     p.add_argument("--store", help="--store for the server to start")
+    p.add_argument("--concurrency", type=int, help="`isnad serve --concurrency N` for the server to start")
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--procs", type=int, default=4, help="client processes (default 4)")
     p.add_argument("--max-questions", type=int, default=100_000)
     p.add_argument("--questions", help="JSONL with a 'question' per line (default the fixed set)")
+    p.add_argument("--verify-tls", action="store_true",
+                   help="gradio_client's default even for http:// (a verifying SSL context per request)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--out", help="also write the JSON report here")
     args = p.parse_args(argv)
@@ -256,11 +298,12 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             home.mkdir(parents=True, exist_ok=True)
             extra = ["--store", args.store] if args.store else []
-            proc, url = start_server(home, home / "load-serve.log", extra)
+            serve = ["--concurrency", str(args.concurrency)] if args.concurrency else []
+            proc, url = start_server(home, home / "load-serve.log", extra, serve)
             pid = proc.pid
             say(f"started isnad serve at {url}")
         report = drive(url, args.clients, args.seconds, args.procs, questions,
-                       max_questions=args.max_questions, server_pid=pid, log=say)
+                       max_questions=args.max_questions, server_pid=pid, log=say, verify_tls=args.verify_tls)
     except (ValueError, RuntimeError) as exc:
         print(f"python -m evals.load: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1

@@ -3,13 +3,17 @@
     EdgeBackend(root)      qdrant-edge: Qdrant's engine embedded in this process, one
                            shard directory per generation under HOME/qdrant-edge/,
                            CURRENT names the live one (as for the FAISS index).
-    ClientBackend(url)     qdrant-client: a Qdrant server or cluster (or the client's
-                           local mode, ":memory:" or a path, standing in for one). One
-                           collection per generation; the alias ALIAS names the live one.
+    ClientBackend(url)     qdrant-client (index.qdrant_server): a Qdrant server or
+                           cluster (or the client's local mode standing in for one). One
+                           collection per full build; the alias ALIAS names the live one.
 
 Either way a generation is filled completely before it is made live (an atomic
 CURRENT rename, or one alias operation), so a killed build never leaves a half
-index live. Points: chunks carry the dense vector "dense" and the sparse vector
+index live. An update is atomic too: on qdrant-edge it is written into a copy of
+the live shard; on a server into the live collection, where its points carry the
+update's number `gen` and the points it replaces get `retired` = that number, both
+invisible to readers (who filter on the live number, `visible`) until one point,
+the manifest, is upserted with the new number (one atomic write). Points: chunks carry the dense vector "dense" and the sparse vector
 "lex" (Isnad's stems and words, BM25 term weights, IDF by the collection's
 modifier); the other points (documents, statistics, sentence vectors, the
 manifest) carry no "dense"/"lex" vector and so never come up in a search.
@@ -29,9 +33,23 @@ ALIAS = "isnad"
 NAMESPACE = uuid.UUID("6f1b2d9c-6c4e-4a53-9b8e-3a1f0f2b7d11")
 
 
+CHUNK_ID_SPAN = 2**40  # a chunk's point id: gen * CHUNK_ID_SPAN + its row id in the staging index
+
+
 def point_uuid(kind: str, key: str) -> str:
     """A stable point id for a non-chunk record (a document, a bucket, a sentence)."""
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+
+
+def versioned_uuid(kind: str, key: str, gen: int) -> str:
+    """The id of a record written by update `gen` (0: a full build, the plain id), so
+    that an update never overwrites a point that readers still see."""
+    return point_uuid(kind, key if not gen else f"{key}@{gen}")
+
+
+def chunk_point_id(row_id: int, gen: int) -> int:
+    """An update's chunk points never reuse a live id (SQLite may reuse a deleted row id)."""
+    return int(gen) * CHUNK_ID_SPAN + int(row_id)
 
 
 @dataclass
@@ -108,13 +126,38 @@ class EdgeBackend:
                 self._shard.close()
             self._shard, self._name = EdgeShard.load(str(self.root / name)), name
 
-    def begin_update(self, live: str, name: str) -> str:
+    def begin_update(self, live: str, name: str, gen: int) -> str:
         """An update is written into `name`, a copy of the live shard (switched live after)."""
         self.close()
         shutil.rmtree(self.root / name, ignore_errors=True)
         shutil.copytree(self.root / live, self.root / name)
         self.open(name)
         return name
+
+    def retire(self, gen: int, doc_ids: list[str] | None = None, kind: str | None = None) -> None:
+        """In the copy, what the update replaces is simply deleted."""
+        from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue, UpdateOperation
+
+        if doc_ids is not None and not doc_ids:
+            return
+        cond = (FieldCondition("doc_id", match=MatchAny(list(doc_ids))) if doc_ids is not None
+                else FieldCondition("kind", match=MatchValue(kind)))
+        with self._lock:
+            self._shard.update(UpdateOperation.delete_points_by_filter(Filter(must=[cond])))
+
+    def go_live(self, meta: PointData, name: str) -> None:
+        """Write the manifest point, then switch CURRENT to `name` (the atomic step)."""
+        self.upsert([meta])
+        self.switch(name)
+
+    def finish_update(self, gen: int) -> None:
+        pass  # the old shard is the previous generation (drop_unused)
+
+    def live_version(self) -> str | None:
+        return self.live_name()
+
+    def version_name(self, name: str, gen: int) -> str:
+        return name  # every publish is its own shard directory
 
     def switch(self, name: str) -> None:
         self._shard.flush()
@@ -145,22 +188,14 @@ class EdgeBackend:
         with self._lock:
             self._shard.update(UpdateOperation.upsert_points(out))
 
-    def delete_docs(self, doc_ids: list[str]) -> None:
-        from qdrant_edge import FieldCondition, Filter, MatchAny, UpdateOperation
-
-        if doc_ids:
-            with self._lock:
-                self._shard.update(UpdateOperation.delete_points_by_filter(
-                    Filter(must=[FieldCondition("doc_id", match=MatchAny(list(doc_ids)))])))
-
-    def dense(self, vector: list[float], k: int) -> list[tuple[int, float]]:
+    def dense(self, vector: list[float], k: int, visible: int = 0) -> list[tuple[int, float]]:
         from qdrant_edge import Query, QueryRequest
 
         with self._lock:
             hits = self._shard.query(QueryRequest(limit=k, query=Query.Nearest(vector, using="dense")))
         return [(int(h.id), float(h.score)) for h in hits]
 
-    def sparse(self, indices: list[int], values: list[float], k: int) -> list[tuple[int, float]]:
+    def sparse(self, indices: list[int], values: list[float], k: int, visible: int = 0) -> list[tuple[int, float]]:
         from qdrant_edge import Query, QueryRequest, SparseVector
 
         with self._lock:
@@ -178,7 +213,7 @@ class EdgeBackend:
             out[_norm_id(r.id)] = (r.payload or {}, vec)
         return out
 
-    def scroll_chunks(self) -> list[tuple[int, dict, list[float]]]:
+    def scroll_chunks(self, visible: int = 0) -> list[tuple[int, dict, list[float]]]:
         from qdrant_edge import FieldCondition, Filter, MatchValue, ScrollRequest
 
         flt = Filter(must=[FieldCondition("kind", match=MatchValue("chunk"))])
@@ -194,132 +229,6 @@ class EdgeBackend:
     def optimize(self) -> None:
         with self._lock:
             self._shard.optimize()
-
-
-class ClientBackend:
-    """A Qdrant server or cluster through qdrant-client (`url` http(s)://HOST:PORT), or
-    the client's local mode (`path=` a folder, or ":memory:")."""
-
-    kind = "qdrant"
-
-    def __init__(self, url: str | None = None, path: str | None = None, prefix: str = ALIAS) -> None:
-        try:
-            from qdrant_client import QdrantClient
-        except ImportError as exc:
-            raise QdrantUnavailable("--store qdrant:URL needs qdrant-client: pip install 'isnad[qdrant]'") from exc
-        if url:
-            self.client = QdrantClient(url=url, api_key=os.environ.get("QDRANT_API_KEY") or None,
-                                       timeout=30, prefer_grpc=False)
-        else:
-            self.client = QdrantClient(location=":memory:") if path in (None, ":memory:") \
-                else QdrantClient(path=str(path))
-        self.alias = prefix
-        self._server = bool(url)  # local mode has no payload indexes (and warns about them)
-        self._name: str | None = None
-        self.shards = int(os.environ.get("ISNAD_QDRANT_SHARDS", "1") or 1)
-        self.replication = int(os.environ.get("ISNAD_QDRANT_REPLICATION", "1") or 1)
-
-    def live_name(self) -> str | None:
-        try:
-            for a in self.client.get_aliases().aliases:
-                if a.alias_name == self.alias:
-                    return a.collection_name
-        except Exception as exc:  # noqa: BLE001 - the client raises many kinds for "unreachable"
-            raise QdrantUnavailable(f"Qdrant does not answer: {str(exc).splitlines()[0][:200]}") from exc
-        return None
-
-    def create(self, name: str, dim: int) -> None:
-        from qdrant_client import models as m
-
-        if self.client.collection_exists(name):
-            self.client.delete_collection(name)
-        self.client.create_collection(
-            name,
-            vectors_config={"dense": m.VectorParams(size=dim, distance=m.Distance.DOT),
-                            "sentence": m.VectorParams(size=dim, distance=m.Distance.DOT)},
-            sparse_vectors_config={"lex": m.SparseVectorParams(modifier=m.Modifier.IDF)},
-            shard_number=self.shards, replication_factor=self.replication,
-        )
-        for key in ("doc_id", "kind") if self._server else ():
-            self.client.create_payload_index(name, key, m.PayloadSchemaType.KEYWORD)
-        self._name = name
-
-    def open(self, name: str) -> None:
-        self._name = name
-
-    def begin_update(self, live: str, name: str) -> str:
-        """An update is written into the live collection itself (see index.qdrant_publish)."""
-        self._name = live
-        return live
-
-    def switch(self, name: str) -> None:
-        from qdrant_client import models as m
-
-        ops = []
-        live = self.live_name()
-        if live == name:
-            return
-        if live is not None:
-            ops.append(m.DeleteAliasOperation(delete_alias=m.DeleteAlias(alias_name=self.alias)))
-        ops.append(m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name=name, alias_name=self.alias)))
-        self.client.update_collection_aliases(change_aliases_operations=ops)  # one atomic step
-
-    def drop_unused(self, keep: set[str]) -> None:
-        for c in self.client.get_collections().collections:
-            if c.name.startswith(f"{self.alias}-gen-") and c.name not in keep:
-                self.client.delete_collection(c.name)
-
-    def close(self) -> None:
-        pass  # one client per process and folder (local mode): reused by the next store
-
-    def upsert(self, points: list[PointData]) -> None:
-        from qdrant_client import models as m
-
-        out = [m.PointStruct(id=p.id, vector=p.vectors(lambda ids, vals: m.SparseVector(indices=ids, values=vals)),
-                             payload=p.payload) for p in points]
-        self.client.upsert(self._name, out, wait=True)
-
-    def delete_docs(self, doc_ids: list[str]) -> None:
-        from qdrant_client import models as m
-
-        if doc_ids:
-            self.client.delete(self._name, m.FilterSelector(filter=m.Filter(must=[
-                m.FieldCondition(key="doc_id", match=m.MatchAny(any=list(doc_ids)))])), wait=True)
-
-    def dense(self, vector: list[float], k: int) -> list[tuple[int, float]]:
-        hits = self.client.query_points(self._name, query=vector, using="dense", limit=k).points
-        return [(int(h.id), float(h.score)) for h in hits]
-
-    def sparse(self, indices: list[int], values: list[float], k: int) -> list[tuple[int, float]]:
-        from qdrant_client import models as m
-
-        hits = self.client.query_points(self._name, query=m.SparseVector(indices=indices, values=values),
-                                        using="lex", limit=k).points
-        return [(int(h.id), float(h.score)) for h in hits]
-
-    def retrieve(self, ids: list, vector: bool = False) -> dict:
-        records = self.client.retrieve(self._name, list(ids), with_payload=True,
-                                       with_vectors=["sentence"] if vector else False)
-        out = {}
-        for r in records:
-            vec = (r.vector or {}).get("sentence") if vector and isinstance(r.vector, dict) else None
-            out[_norm_id(r.id)] = (r.payload or {}, vec)
-        return out
-
-    def scroll_chunks(self) -> list[tuple[int, dict, list[float]]]:
-        from qdrant_client import models as m
-
-        flt = m.Filter(must=[m.FieldCondition(key="kind", match=m.MatchValue(value="chunk"))])
-        out, offset = [], None
-        while True:
-            records, offset = self.client.scroll(self._name, scroll_filter=flt, limit=256, offset=offset,
-                                                 with_payload=True, with_vectors=["dense"])
-            out += [(int(r.id), r.payload or {}, (r.vector or {}).get("dense")) for r in records]
-            if offset is None:
-                return out
-
-    def optimize(self) -> None:
-        pass  # the server optimizes in the background
 
 
 def _norm_id(pid) -> int | str:

@@ -15,11 +15,12 @@ sentences); `publish` then writes what a question reads into Qdrant:
     the manifest      what the index was built with, and the staging generation
 
 A first build or a rebuild fills a new generation and switches it live in one step.
-An update deletes and upserts the changed documents' points and rewrites the
-statistics: on qdrant-edge in a copy of the live shard that is then switched live
-(atomic); on a server in the live collection itself, document by document (a copy of
-a cluster's collection per update would cost more than the update). The manifest
-point is written last: a generation without it is never made live.
+An update (number `gen`, one more than the live one) replaces the changed and removed
+documents' points and the statistics: on qdrant-edge in a copy of the live shard that
+is then switched live; on a server in the live collection itself, with its points
+invisible until one upsert of the manifest point flips the live number (the scheme
+is in index.qdrant_server). Either way atomic as a whole. The manifest point is
+written last: a generation without it is never made live.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.qdrant_backend import PointData, point_uuid
+from index.qdrant_backend import PointData, chunk_point_id, point_uuid, versioned_uuid
 
 K1, B = 1.2, 0.75  # SQLite FTS5's bm25() constants, which the FAISS store ranks with
 BUCKETS = 256  # statistics points per column (a large vocabulary spreads over them)
@@ -88,7 +89,7 @@ def _bm25_vectors(rows: list[tuple[int, str, str]], avg: dict | None = None):
     return out, df, avg
 
 
-def _chunk_points(db: sqlite3.Connection, ids: list[int] | None, sparse: dict) -> list[PointData]:
+def _chunk_points(db: sqlite3.Connection, ids: list[int] | None, sparse: dict, gen: int) -> list[PointData]:
     where = "" if ids is None else f" WHERE c.id IN ({','.join('?' * len(ids))})"
     rows = db.execute(
         "SELECT c.id, c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.section, c.text, c.vector, d.title "
@@ -101,14 +102,23 @@ def _chunk_points(db: sqlite3.Connection, ids: list[int] | None, sparse: dict) -
     out = []
     for cid, chunk_id, doc_id, ordinal, start, end, section, text, blob, title in rows:
         out.append(PointData(
-            id=int(cid), dense=np.frombuffer(blob, dtype=np.float32).tolist(), sparse=sparse.get(cid, ([], [])),
-            payload={"kind": "chunk", "chunk_id": chunk_id, "doc_id": doc_id, "ordinal": ordinal,
+            id=chunk_point_id(cid, gen), dense=np.frombuffer(blob, dtype=np.float32).tolist(),
+            sparse=sparse.get(cid, ([], [])),
+            payload={"kind": "chunk", "gen": gen, "chunk_id": chunk_id, "doc_id": doc_id, "ordinal": ordinal,
                      "start": start, "end": end, "section": section or "", "text": text, "title": title,
                      "sentences": sents.get(cid, [])}))
     return out
 
 
-def _document_points(db: sqlite3.Connection, doc_ids: list[str] | None) -> list[PointData]:
+def doc_point_id(doc_id: str, gen: int) -> str:
+    return versioned_uuid("doc", doc_id, gen)
+
+
+def stat_point_id(column: str, bucket: int, gen: int) -> str:
+    return versioned_uuid(f"df-{column}", str(bucket), gen)
+
+
+def _document_points(db: sqlite3.Connection, doc_ids: list[str] | None, gen: int) -> list[PointData]:
     where = "" if doc_ids is None else f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})"
     pages: dict[str, list[int]] = {}
     try:
@@ -119,8 +129,8 @@ def _document_points(db: sqlite3.Connection, doc_ids: list[str] | None) -> list[
         pass
     rows = db.execute("SELECT doc_id, title, source, date, language, format, n_chunks, text FROM documents"
                       + where, doc_ids or []).fetchall()
-    return [PointData(id=point_uuid("doc", r[0]), payload={
-        "kind": "doc", "doc_id": r[0], "title": r[1], "source": r[2], "date": r[3], "language": r[4],
+    return [PointData(id=doc_point_id(r[0], gen), payload={
+        "kind": "doc", "gen": gen, "doc_id": r[0], "title": r[1], "source": r[2], "date": r[3], "language": r[4],
         "format": r[5], "n_chunks": r[6], "text": r[7], "pages": pages.get(r[0], [])}) for r in rows]
 
 
@@ -133,14 +143,14 @@ def _sentence_points(db: sqlite3.Connection) -> list[PointData]:
                       sentence=np.frombuffer(blob, dtype=np.float32).tolist()) for sha, blob in rows]
 
 
-def _stat_points(df: dict[str, Counter]) -> list[PointData]:
+def _stat_points(df: dict[str, Counter], gen: int) -> list[PointData]:
     out = []
     for column, counts in df.items():
         buckets: list[dict[str, int]] = [{} for _ in range(BUCKETS)]
         for term, n in counts.items():
             buckets[bucket_of(term)][term] = n
-        out += [PointData(id=point_uuid(f"df-{column}", str(b)),
-                          payload={"kind": "df", "column": column, "terms": terms})
+        out += [PointData(id=stat_point_id(column, b, gen),
+                          payload={"kind": "df", "gen": gen, "column": column, "terms": terms})
                 for b, terms in enumerate(buckets)]
     return out
 
@@ -149,8 +159,8 @@ def publish(staging: Path, backend, manifest_json: str, previous: dict | None,
             changed: list[str], removed: list[str]) -> str:
     """Write the staging generation `staging` (its chunks.sqlite) into a new Qdrant
     generation and make it live; returns its name. `previous` (the live manifest point's
-    payload, None for a first build or a rebuild) lets an update copy the live generation
-    and touch only the `changed` (added or changed) and `removed` documents."""
+    payload, None for a first build or a rebuild) lets an update touch only the
+    `changed` (added or changed) and `removed` documents, atomically as a whole."""
     name = f"gen-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
     if backend.kind == "qdrant":
         name = f"{backend.alias}-{name}"
@@ -161,38 +171,47 @@ def publish(staging: Path, backend, manifest_json: str, previous: dict | None,
         live = backend.live_name()
         incremental = previous is not None and live is not None and "avg_len" in previous
         sparse, df, avg = _bm25_vectors(fts, previous["avg_len"] if incremental else None)
+        gen, doc_gens = 0, {}
         if incremental:
-            name = backend.begin_update(live, name)
-            backend.delete_docs(sorted(set(changed) | set(removed)))
+            gen = int(previous.get("gen", 0)) + 1
+            doc_gens = {d: g for d, g in (previous.get("doc_gens") or {}).items()
+                        if d not in set(changed) | set(removed)}
+            name = backend.begin_update(live, name, gen)
+            # What the update replaces: hidden at its flip (a server), or deleted now (a copy).
+            backend.retire(gen, doc_ids=sorted(set(changed) | set(removed)))
+            backend.retire(gen, kind="df")
             if changed:
                 ids = [r[0] for r in db.execute(
                     f"SELECT id FROM chunks WHERE doc_id IN ({','.join('?' * len(changed))})", changed)]
-                _upsert(backend, _chunk_points(db, ids, sparse))
-                _upsert(backend, _document_points(db, changed))
+                _upsert(backend, _chunk_points(db, ids, sparse, gen))
+                _upsert(backend, _document_points(db, changed, gen))
+                doc_gens.update({d: gen for d in changed})
         else:
             backend.create(name, int(manifest["dim"]))
-            _upsert(backend, _chunk_points(db, None, sparse))
-            _upsert(backend, _document_points(db, None))
-        # Statistics and sentence vectors are rewritten whole (cheap next to the chunks):
-        # they depend on every document, and an upsert by id replaces each point.
-        _upsert(backend, _stat_points(df))
+            _upsert(backend, _chunk_points(db, None, sparse, gen))
+            _upsert(backend, _document_points(db, None, gen))
+        # Statistics are rewritten whole (they depend on every document; cheap next to the
+        # chunks); sentence vectors are keyed by their text, so rewriting one changes nothing.
+        _upsert(backend, _stat_points(df, gen))
         _upsert(backend, _sentence_points(db))
         backend.optimize()
         n_chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         documents = [list(r) for r in db.execute(
             "SELECT doc_id, title, source, date, language, format, n_chunks FROM documents ORDER BY doc_id")]
-        backend.upsert([PointData(id=META_ID, payload={
+        meta = PointData(id=META_ID, payload={
             "kind": "meta", "manifest": manifest_json, "staging": staging.name, "n_chunks": n_chunks,
-            "documents": documents,
+            "documents": documents, "gen": gen, "doc_gens": doc_gens,
             "generation": name, "buckets": BUCKETS, "k1": K1, "b": B, "avg_len": avg,
-            "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})])
+            "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     finally:
         db.close()
-    backend.switch(name)
+    backend.go_live(meta, name)
+    if incremental:
+        backend.finish_update(gen)
     # The generation that was live until now stays one more round: readers in other
     # processes move to the new one between questions (Engine.refresh).
     backend.drop_unused(keep={name, live} - {None})
-    return name
+    return backend.version_name(name, gen)
 
 
 def _upsert(backend, points: list[PointData]) -> None:

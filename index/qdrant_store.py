@@ -4,8 +4,11 @@ from the points `index.qdrant_publish` wrote, and nothing from local files.
 Dense search is Qdrant's (HNSW above its indexing threshold), keyword search is the
 sparse "lex" vector (Isnad's stems and words, BM25 weights, IDF modifier), and the
 records (chunks, sentences, documents, statistics) are payloads read by id. Safe to
-share between threads; records are memoized (a generation never changes once live,
-except by an update on a server, after which the engine opens the store again).
+share between threads; records are memoized: what a store reads never changes. On
+a server an update writes into the live collection, but its points are invisible to
+a store opened before its flip (searches filter on the store's update number `gen`,
+records are read by ids of that update; index.qdrant_server); the engine notices the
+new number and opens the store again.
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ from corpus.document import page_at
 from index import sentence_vectors
 from index.lexical import ArabicAnalyzer
 from index.manifest import IndexMismatchError, IndexMissingError, Manifest
-from index.qdrant_backend import point_uuid
-from index.qdrant_publish import META_ID, bucket_of, idf, sparse_query
+from index.qdrant_backend import CHUNK_ID_SPAN, point_uuid
+from index.qdrant_publish import META_ID, bucket_of, doc_point_id, idf, sparse_query, stat_point_id
 from index.records import IndexedChunk, StoredChunk, StoredDocument, StoredSentence
 from index.store import MEMO_CHUNKS
 
@@ -40,6 +43,8 @@ class QdrantStore:
                                 n_chunks=int(meta["n_chunks"]))
         self.analyzer = ArabicAnalyzer()
         self._n_chunks = max(1, int(meta["n_chunks"]))
+        self._gen = int(meta.get("gen", 0))  # the update this store reads (0: a full build)
+        self._doc_gens: dict[str, int] = meta.get("doc_gens") or {}
         self._lock = threading.Lock()
         self._chunk_memo: dict[int, StoredChunk] = {}
         self._sentence_memo: dict[int, list[StoredSentence]] = {}
@@ -68,25 +73,26 @@ class QdrantStore:
 
     @property
     def generation(self) -> str:
-        """The Qdrant generation (shard directory or collection) this store reads."""
-        return self._generation
+        """The Qdrant generation this store reads (shard directory, or collection and
+        update number: index.qdrant_server.ClientBackend.live_version)."""
+        return self.backend.version_name(self._generation, self._gen)
 
     # -- search -----------------------------------------------------------------------
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        return self.backend.dense(np.asarray(query_vector, dtype=np.float32).ravel().tolist(), k)
+        return self.backend.dense(np.asarray(query_vector, dtype=np.float32).ravel().tolist(), k, self._gen)
 
     def lexical_search(self, stems: list[str], words: list[str], k: int,
                        word_weight: float = 1.0) -> list[tuple[int, float]]:
         indices, values = sparse_query(stems, words, word_weight)
-        return self.backend.sparse(indices, values, k) if indices else []
+        return self.backend.sparse(indices, values, k, self._gen) if indices else []
 
     def _df(self, column: str, terms: list[str]) -> dict[str, int]:
         buckets = {bucket_of(t.lower()) for t in terms}
         missing = [b for b in buckets if (column, b) not in self._df_memo]
         if missing:
-            got = self.backend.retrieve([point_uuid(f"df-{column}", str(b)) for b in missing])
+            got = self.backend.retrieve([stat_point_id(column, b, self._gen) for b in missing])
             for b in missing:
-                hit = got.get(point_uuid(f"df-{column}", str(b)))
+                hit = got.get(stat_point_id(column, b, self._gen))
                 self._df_memo[(column, b)] = (hit[0].get("terms") or {}) if hit else {}
         return {t: int(self._df_memo[(column, bucket_of(t.lower()))].get(t.lower(), 0)) for t in terms}
 
@@ -99,7 +105,7 @@ class QdrantStore:
         """Every surface word with the number of chunks holding it (all word buckets)."""
         from index.qdrant_publish import BUCKETS
 
-        ids = {point_uuid("df-words", str(b)): b for b in range(BUCKETS)}
+        ids = {stat_point_id("words", b, self._gen): b for b in range(BUCKETS)}
         out: list[tuple[str, int]] = []
         for pid, (payload, _) in self.backend.retrieve(list(ids)).items():
             out += [(t, int(n)) for t, n in (payload.get("terms") or {}).items()]
@@ -142,7 +148,8 @@ class QdrantStore:
 
     def all_chunks(self) -> list[IndexedChunk]:
         """Every chunk with its stored vector, in id order (a scroll over the collection)."""
-        rows = sorted(self.backend.scroll_chunks(), key=lambda r: r[0])
+        # In the staging index's row order (an update's points have ids of their own).
+        rows = sorted(self.backend.scroll_chunks(self._gen), key=lambda r: r[0] % CHUNK_ID_SPAN)
         return [IndexedChunk(p["chunk_id"], p["doc_id"], int(p["start"]), int(p["end"]), p["text"],
                              np.asarray(vec, dtype=np.float32)) for _, p, vec in rows]
 
@@ -151,7 +158,8 @@ class QdrantStore:
             if doc_id in self._doc_memo:
                 self._doc_memo.move_to_end(doc_id)
                 return self._doc_memo[doc_id]
-        hit = self.backend.retrieve([point_uuid("doc", doc_id)]).get(point_uuid("doc", doc_id))
+        pid = doc_point_id(doc_id, int(self._doc_gens.get(doc_id, 0)))
+        hit = self.backend.retrieve([pid]).get(pid)
         if hit is None:
             return None
         with self._lock:

@@ -51,7 +51,8 @@ class QdrantIndexBackend:
         self._client = None  # the ClientBackend of a client store, made once
 
     def _backend(self, home: Path):
-        from index.qdrant_backend import ClientBackend, EdgeBackend
+        from index.qdrant_backend import EdgeBackend
+        from index.qdrant_server import ClientBackend
 
         if self.spec == "qdrant-edge":
             return EdgeBackend(Path(home) / "qdrant-edge")  # one shard handle per loaded index
@@ -94,13 +95,14 @@ class QdrantIndexBackend:
 
     def live_signature(self, home: Path) -> tuple | None:
         try:
-            live = self._backend(home).live_name()
+            live = self._backend(home).live_version()
         except Exception:  # noqa: BLE001 - an unreachable server: keep what is loaded
             live = None
         return (FAISS_SQLITE.live_signature(home), live)
 
     def live_generation_name(self, home: Path) -> str | None:
-        return self._backend(home).live_name()
+        """The live generation, with a server's update number (index.qdrant_server)."""
+        return self._backend(home).live_version()
 
     # -- writing: the staging build, then a publish -------------------------------------
     def build(self, home, sources, embedder, params=None, *, rebuild=False, progress=None, stage=None):

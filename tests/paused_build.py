@@ -7,8 +7,9 @@ builder's steps in this process only (monkeypatching), then runs the real comman
 Stages, in build order: embedding (after the first batch is embedded), sqlite (all rows
 written, not committed), faiss (vectors written to their temporary file, not renamed),
 manifest (manifest written, CURRENT not switched), switch (CURRENT switched, the old
-generation not yet removed), publish (a Qdrant generation filled, not yet made live:
-qdrant-edge's switch). The process says "isnad-test: paused at STAGE" on stderr.
+generation not yet removed), publish (a Qdrant generation or update written, not yet
+made live: before the manifest point and the switch, or a server update's flip).
+The process says "isnad-test: paused at STAGE" on stderr.
 """
 from __future__ import annotations
 
@@ -57,14 +58,16 @@ def install(stage: str) -> None:
         builder.switch_to = _after(builder.switch_to, stage)
     elif stage == "publish":
         from index.qdrant_backend import EdgeBackend
+        from index.qdrant_server import ClientBackend
 
-        switch_edge = EdgeBackend.switch
+        for cls in (EdgeBackend, ClientBackend):
+            go_live = cls.go_live
 
-        def paused_publish(self, name):
-            pause(stage)
-            return switch_edge(self, name)
+            def paused_publish(self, meta, name, go_live=go_live):
+                pause(stage)
+                return go_live(self, meta, name)
 
-        EdgeBackend.switch = paused_publish
+            cls.go_live = paused_publish
     else:
         raise SystemExit(f"unknown stage {stage!r}: one of {', '.join(STAGES)}")
 

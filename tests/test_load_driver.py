@@ -25,3 +25,20 @@ def test_runs_are_bounded():
     for args in (("--seconds", "0"), ("--seconds", "7200"), ("--clients", "0")):
         proc = run_load("--url", "http://127.0.0.1:9/", *args)
         assert proc.returncode == 2 and "--seconds" in proc.stderr, proc.stderr
+
+
+def test_a_server_that_never_answers_is_errors_not_a_hang():
+    """Clients that cannot even connect are counted as errors of the run (exit 1), and
+    the run still ends on time (a failure before the measured window used to vanish)."""
+    import json
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = run_load("--url", f"http://127.0.0.1:{port}/", "--seconds", "2", "--clients", "2", "--procs", "1",
+                    "--json")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["answered"] == 0 and report["errors"] == 2, report
+    assert "Traceback" not in proc.stderr

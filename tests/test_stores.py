@@ -163,6 +163,75 @@ def test_killed_publish_leaves_the_old_index_live(corpus, homes, tmp_path):
     assert len(gens) <= 2, gens
 
 
+def _points(home: Path) -> dict:
+    """What the qdrant:local collection holds (opened while no isnad process runs:
+    local mode locks its folder): the live update number, and counts of points."""
+    from qdrant_client import QdrantClient
+
+    from index.qdrant_publish import META_ID
+
+    client = QdrantClient(path=str(home / "qdrant-local"))
+    try:
+        live = next(a.collection_name for a in client.get_aliases().aliases if a.alias_name == "isnad")
+        meta = client.retrieve(live, [META_ID], with_payload=True)[0].payload
+        gen, rows, offset = int(meta.get("gen", 0)), [], None
+        while True:
+            got, offset = client.scroll(live, limit=512, offset=offset, with_payload=["kind", "gen", "retired"])
+            rows += [r.payload for r in got]
+            if offset is None:
+                break
+    finally:
+        client.close()
+    chunks = [p for p in rows if p.get("kind") == "chunk"]
+    return {"gen": gen, "n_chunks": int(meta["n_chunks"]),
+            "later": sum(p.get("gen", 0) > gen for p in rows),
+            "marked": sum("retired" in p and p["retired"] > gen for p in rows),
+            "hidden": sum("retired" in p and p["retired"] <= gen for p in rows),
+            "visible_chunks": sum(p.get("gen", 0) <= gen and not ("retired" in p and p["retired"] <= gen)
+                                  for p in chunks)}
+
+
+def _what_readers_see(got: dict) -> tuple:
+    """The answer and its citations. (Not the passages' order: the update's hidden points
+    count in the collection's IDF modifier, which may reorder keyword candidates.)"""
+    return got["abstained"], got["answer"], [(c["doc_id"], c["quote"], c["start"], c["end"]) for c in got["citations"]]
+
+
+def test_killed_server_update_leaves_the_old_index_live(corpus, homes, tmp_path):
+    """On a server (qdrant:local standing in) an update writes into the live collection.
+    Killed after writing its points and marking the ones it replaces, before its flip:
+    readers see exactly the old index; the next update undoes the leftovers and completes,
+    atomically (no point of an unfinished update is ever visible)."""
+    store = "qdrant:local"
+    home, docs = tmp_path / "home", tmp_path / "docs"
+    shutil.copytree(corpus, docs)
+    shutil.copytree(homes[store], home)  # indexed and published already
+    before = [_what_readers_see(a) for a in ask_all(home, store, [Q_TREATY, Q_NEW])]
+    assert before[1][0]  # the new text is not in the index yet
+    start = _points(home)
+    with open(docs / DOC_A, "a", encoding="utf-8") as fh:
+        fh.write(ADDITION)
+    paused = Paused(home, docs, "publish", "--store", store)
+    paused.wait_for("paused at publish")
+    paused.proc.send_signal(signal.SIGKILL)
+    paused.proc.wait(timeout=30)
+    half = _points(home)
+    # The update's points are written and the replaced ones marked, yet nothing a reader sees changed.
+    assert half["gen"] == start["gen"] and half["later"] > 0 and half["marked"] > 0, half
+    assert half["visible_chunks"] == start["visible_chunks"] == start["n_chunks"], (start, half)
+    now = ask_all(home, store, [Q_TREATY, Q_NEW])
+    assert [_what_readers_see(a) for a in now] == before
+    assert all(NEW_WORD not in p["text"] for a in now for p in a["passages"])  # nothing of the update
+    again = run_isnad(home, "--store", store, "index", "--docs", str(docs))
+    assert again.returncode == 0, again.stderr
+    done = _points(home)
+    assert done["gen"] == start["gen"] + 1 and done["later"] == 0 and done["marked"] == 0, done
+    assert done["visible_chunks"] == done["n_chunks"] and done["hidden"] > 0, done  # old chunks: one round
+    got, treaty = ask_all(home, store, [Q_NEW, Q_TREATY])
+    assert not got["abstained"] and NEW_WORD in got["citations"][0]["quote"], got
+    assert treaty["citations"][0]["doc_id"] == DOC_B
+
+
 def test_qdrant_classes_implement_the_facade_protocols():
     """QdrantStore and QdrantIndexBackend have every member of SearchIndex and IndexBackend
     (tests/test_index_facade.py checks the FAISS ones the same way)."""
