@@ -93,7 +93,8 @@ class ExtractiveAnswerer:
         """Sentences of the top passages by their vectors' similarity to the question
         (`embed`: stored sentence vectors), their passage's rank, and the kind of answer."""
         top = got.passages[: self.params.passages_considered_cross_lingual]
-        wants = answer_kind(normalize(question).lower())
+        nq = normalize(question).lower()
+        wants = answer_kind(nq)
         pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])
                  if quotable_span(doc_text(p.doc_id), Span(s.start, s.end))]
         if not pairs:
@@ -101,7 +102,7 @@ class ExtractiveAnswerer:
         texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
         sims = embed(texts) @ got.query_vector
         best_passage = max(p.score for p in top) or 1.0
-        kind = [_kind_bonus(wants, normalize(t)) if wants else 0.0 for t in texts]
+        kind = [_kind_bonus(wants, normalize(t), nq) if wants else 0.0 for t in texts]
         # In a sentence of another language, the question's stems that match are its names
         # (the lexical query holds their Arabic spelling: Birlik -> بيرليك) and Latin terms;
         # within one language, similarity already sees the shared words.
