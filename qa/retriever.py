@@ -168,9 +168,12 @@ class HybridRetriever:
 
 def adaptive_dense_weight(params: RetrievalParams, lexical_coverage: float) -> float:
     """The dense side's weight for a question: `dense_weight` when the keyword side found
-    the whole question, rising by up to `adaptive_dense_boost` as it finds less of it
-    (paraphrases share few words with their answer)."""
-    return min(1.0, params.dense_weight + params.adaptive_dense_boost * (1.0 - lexical_coverage))
+    at least `adaptive_knee` of the question (IDF-weighted), rising linearly by up to
+    `adaptive_dense_boost` as it finds less of it (paraphrases share few words with their
+    answer)."""
+    knee = params.adaptive_knee
+    missing = min(1.0, max(0.0, (knee - lexical_coverage) / knee)) if knee > 0 else 0.0
+    return min(1.0, params.dense_weight + params.adaptive_dense_boost * missing)
 
 
 def fuse(
