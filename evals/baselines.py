@@ -32,9 +32,11 @@ SYSTEM_LABELS = {
 # the same weight for questions in another language, and no language model.
 _PURE = {
     "bm25": {"fusion": "convex", "dense_weight": 0.0, "cross_lingual_dense_weight": 0.0,
-             "coverage_weight": 0.0, "adaptive_dense_boost": 0.0, "reference_penalty": 0.0, "name_weight": 0.0},
+             "coverage_weight": 0.0, "adaptive_dense_boost": 0.0, "reference_penalty": 0.0, "name_weight": 0.0,
+             "sentence_dense_weight": 0.0},
     "dense": {"fusion": "convex", "dense_weight": 1.0, "cross_lingual_dense_weight": 1.0,
-              "coverage_weight": 0.0, "adaptive_dense_boost": 0.0, "reference_penalty": 0.0, "name_weight": 0.0},
+              "coverage_weight": 0.0, "adaptive_dense_boost": 0.0, "reference_penalty": 0.0, "name_weight": 0.0,
+              "sentence_dense_weight": 0.0},
 }
 
 

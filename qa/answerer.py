@@ -61,7 +61,8 @@ class ExtractiveAnswerer:
         self.doc_date = doc_date or (lambda _d: None)
 
     def rank_sentences(self, question: str, got: Retrieved, doc_text: Callable[[str], str],
-                       embed: Callable[[list[str]], np.ndarray] | None = None) -> list[ScoredSentence]:
+                       embed: Callable[[list[str]], np.ndarray] | None = None,
+                       stored: Callable[[list[str]], dict[str, np.ndarray]] | None = None) -> list[ScoredSentence]:
         """Sentences of the top passages, best first. With `embed` (cross-lingual
         questions, where keywords cannot match), a sentence's similarity to the
         question stands in for its keyword coverage."""
@@ -87,13 +88,33 @@ class ExtractiveAnswerer:
                          + prm.sentence_kind_weight * kind)
                 scored.append(ScoredSentence(p, Span(s.start, s.end), score, cov))
         scored.sort(key=lambda s: s.score, reverse=True)
+        if stored is not None and self.params.sentence_similarity_weight and scored:
+            scored = self._by_similarity_too(scored, got, stored)
         return scored
+
+    def _by_similarity_too(self, scored: list[ScoredSentence], got: Retrieved,
+                           stored: Callable[[list[str]], dict[str, np.ndarray]]) -> list[ScoredSentence]:
+        """Re-ordered with each sentence's stored vector's similarity to the question (scaled
+        within the candidates) added: a paraphrase shares few keywords with the sentence that
+        answers it. Sentences without a stored vector (short lines) get no bonus; the scores
+        themselves (answerability's features) are left as they were."""
+        texts = [got_text(s) for s in scored]
+        vectors = stored(texts)
+        sims = {t: float(vectors[t] @ got.query_vector) for t in texts if t in vectors}
+        if not sims:
+            return scored
+        lo, hi = min(sims.values()), max(sims.values())
+        span, w = (hi - lo) or 1.0, self.params.sentence_similarity_weight
+        bonus = [w * (sims[t] - lo) / span if t in sims else 0.0 for t in texts]
+        order = sorted(range(len(scored)), key=lambda i: scored[i].score + bonus[i], reverse=True)
+        return [scored[i] for i in order]
 
     def _rank_by_similarity(self, question, got, doc_text, embed) -> list[ScoredSentence]:
         """Sentences of the top passages by their vectors' similarity to the question
         (`embed`: stored sentence vectors), their passage's rank, and the kind of answer."""
         top = got.passages[: self.params.passages_considered_cross_lingual]
-        wants = answer_kind(normalize(question).lower())
+        nq = normalize(question).lower()
+        wants = answer_kind(nq)
         pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])
                  if quotable_span(doc_text(p.doc_id), Span(s.start, s.end))]
         if not pairs:
@@ -101,7 +122,7 @@ class ExtractiveAnswerer:
         texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
         sims = embed(texts) @ got.query_vector
         best_passage = max(p.score for p in top) or 1.0
-        kind = [_kind_bonus(wants, normalize(t)) if wants else 0.0 for t in texts]
+        kind = [_kind_bonus(wants, normalize(t), nq) if wants else 0.0 for t in texts]
         # In a sentence of another language, the question's stems that match are its names
         # (the lexical query holds their Arabic spelling: Birlik -> بيرليك) and Latin terms;
         # within one language, similarity already sees the shared words.
@@ -120,8 +141,11 @@ class ExtractiveAnswerer:
         return scored
 
     def compose(self, question: str, got: Retrieved, doc_text: Callable[[str], str],
-                embed: Callable[[list[str]], np.ndarray] | None = None) -> Composed | None:
-        ranked = self.rank_sentences(question, got, doc_text, embed)
+                embed: Callable[[list[str]], np.ndarray] | None = None,
+                stored: Callable[[list[str]], dict[str, np.ndarray]] | None = None) -> Composed | None:
+        """`embed`: sentence vectors for a cross-lingual question; `stored`: the build-time
+        sentence vectors there are (nothing embedded), to weigh same-language sentences."""
+        ranked = self.rank_sentences(question, got, doc_text, embed, stored)
         if not ranked:
             return None
         best = ranked[0]

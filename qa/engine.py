@@ -254,7 +254,8 @@ class Isnad:
         cross = _cross_lingual(q.language, got.passages, self.settings.answer.passages_considered_cross_lingual)
         composed = loaded.answerer.compose(
             q.text, got, loaded.store.document_text,
-            (lambda texts: self._sentence_vectors(loaded.store, texts)) if cross else None
+            (lambda texts: self._sentence_vectors(loaded.store, texts)) if cross else None,
+            loaded.store.sentence_vectors,
         )
         verdict = decide(q.text, composed, self.settings.answer, cross)
         t2 = time.perf_counter()

@@ -77,6 +77,7 @@ class HybridRetriever:
         head = [cid for cid, _ in fused[: max(p.rerank_depth, k)]]
         sentences = self.store.sentences(head)
         fused = self._rerank(fused, sentences, q_stems, idf, asides, profiles)
+        fused = self._rerank_by_sentence_vectors(fused, head, sentences, candidates, qvec, other, weight)
         chunks = self.store.chunks([cid for cid, _ in fused[:n]])
         ranked = [(chunks[cid], s) for cid, s in fused if cid in chunks]
         passages, kept = deduplicate(ranked, k)
@@ -117,6 +118,32 @@ class HybridRetriever:
                             for cid, s in fused), key=lambda kv: kv[1], reverse=True)
         return fused
 
+    def _rerank_by_sentence_vectors(self, fused: list[tuple[int, float]], head: list[int],
+                                    sentences: dict[int, list[StoredSentence]],
+                                    candidates: dict[int, StoredChunk], qvec: np.ndarray,
+                                    other: set[int], dense_weight: float) -> list[tuple[int, float]]:
+        """The head re-ranked by its best sentence's similarity to the question (build-time
+        sentence vectors: one lookup, nothing embedded now). A passage vector blurs a long
+        passage; its best sentence is what a question in other words, or in another
+        language, matches. Weighed like the dense side: more where keywords cannot help."""
+        p = self.params
+        if not p.sentence_dense_weight:
+            return fused
+        texts: dict[int, list[str]] = {}
+        for cid in head:
+            chunk = candidates.get(cid)
+            if chunk is not None:
+                texts[cid] = [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in sentences.get(cid, [])]
+        vectors = self.store.sentence_vectors([t for ts in texts.values() for t in ts])
+        if not vectors:
+            return fused
+        best = {cid: max((float(vectors[t] @ qvec) for t in ts if t in vectors), default=None)
+                for cid, ts in texts.items()}
+        bonus = _minmax([(cid, b) for cid, b in best.items() if b is not None])
+        scale = {cid: (p.cross_lingual_dense_weight if cid in other else dense_weight) for cid in bonus}
+        return sorted(((cid, s + p.sentence_dense_weight * scale.get(cid, 0.0) * bonus.get(cid, 0.0))
+                       for cid, s in fused), key=lambda kv: kv[1], reverse=True)
+
     def _profile(self, chunk: StoredChunk) -> tuple[str, float]:
         """A passage's own language and the share of its lines that are references
         (memoized per chunk; the index is read-only)."""
@@ -141,9 +168,12 @@ class HybridRetriever:
 
 def adaptive_dense_weight(params: RetrievalParams, lexical_coverage: float) -> float:
     """The dense side's weight for a question: `dense_weight` when the keyword side found
-    the whole question, rising by up to `adaptive_dense_boost` as it finds less of it
-    (paraphrases share few words with their answer)."""
-    return min(1.0, params.dense_weight + params.adaptive_dense_boost * (1.0 - lexical_coverage))
+    at least `adaptive_knee` of the question (IDF-weighted), rising linearly by up to
+    `adaptive_dense_boost` as it finds less of it (paraphrases share few words with their
+    answer)."""
+    knee = params.adaptive_knee
+    missing = min(1.0, max(0.0, (knee - lexical_coverage) / knee)) if knee > 0 else 0.0
+    return min(1.0, params.dense_weight + params.adaptive_dense_boost * missing)
 
 
 def fuse(

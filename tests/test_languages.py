@@ -168,7 +168,7 @@ def test_dense_side_gains_weight_as_keywords_find_less_of_the_question():
     from qa.retriever import adaptive_dense_weight
     from qa.settings import RetrievalParams
 
-    p = replace(RetrievalParams(), dense_weight=0.5, adaptive_dense_boost=0.4)
+    p = replace(RetrievalParams(), dense_weight=0.5, adaptive_dense_boost=0.4, adaptive_knee=1.0)
     assert adaptive_dense_weight(p, 1.0) == 0.5
     assert adaptive_dense_weight(p, 0.0) == 0.9
     assert adaptive_dense_weight(p, 0.5) == 0.7

@@ -116,3 +116,31 @@ def test_the_evidence_handed_to_answerability_is_the_quote():
 
 def test_prose_keeps_every_bracketed_number_a_citation():
     assert as_prose("قال الباحث [4] إن\nالنهر طويل") == "قال الباحث (4) إن النهر طويل"
+
+
+def test_a_sentence_worded_otherwise_rises_by_its_stored_vector():
+    # The first sentence shares more of the question's keywords; the stored vector of the
+    # second is the question's own direction, so with the weight on it is ordered first.
+    # The scores themselves (answerability's features) stay as they were.
+    from dataclasses import replace as _replace
+
+    import numpy as _np
+
+    from qa.answerer import ExtractiveAnswerer, got_text
+    from qa.settings import AnswerParams
+
+    first = "اجتمع الوزراء في سمرقند لبحث التعاون العسكري بين الدول."
+    second = "اجتمع الوزراء في سمرقند وقرروا إجراء تدريبات مشتركة كل عام."
+    docs = Docs(a=f"{first}\n{second}\n")
+    got = docs.retrieved("ما نتيجة لقاء الوزراء في سمرقند بشأن التعاون؟", [("a", 1.0)])
+    q = _np.array([1.0, 0.0, 0.0, 0.0], _np.float32)
+    got = _replace(got, query_vector=q)
+    vectors = {first: _np.array([0.0, 1.0, 0.0, 0.0], _np.float32), second: q}
+    stored = lambda texts: {t: vectors[t] for t in texts if t in vectors}  # noqa: E731
+    off = ExtractiveAnswerer(AnswerParams(sentence_similarity_weight=0.0)).rank_sentences(
+        "ما نتيجة لقاء الوزراء في سمرقند بشأن التعاون؟", got, docs.text, stored=stored)
+    on = ExtractiveAnswerer(AnswerParams(sentence_similarity_weight=0.5)).rank_sentences(
+        "ما نتيجة لقاء الوزراء في سمرقند بشأن التعاون؟", got, docs.text, stored=stored)
+    assert got_text(on[0]) == second
+    assert sorted(s.score for s in on) == sorted(s.score for s in off)
+    assert got_text(off[0]) == first

@@ -70,8 +70,18 @@ def test_passages_in_another_language_lean_on_the_dense_side():
 
 
 def test_dense_weight_rises_as_the_keyword_side_finds_less():
-    p = RetrievalParams(dense_weight=0.5, adaptive_dense_boost=0.3)
+    p = RetrievalParams(dense_weight=0.5, adaptive_dense_boost=0.3, adaptive_knee=1.0)
     assert adaptive_dense_weight(p, 1.0) == pytest.approx(0.5)
     assert adaptive_dense_weight(p, 0.0) == pytest.approx(0.8)
     assert adaptive_dense_weight(p, 0.5) == pytest.approx(0.65)
     assert adaptive_dense_weight(RetrievalParams(dense_weight=0.9, adaptive_dense_boost=0.3), 0.0) == 1.0
+
+
+def test_dense_weight_stays_balanced_while_the_keywords_find_most_of_the_question():
+    # Above the knee (a question worded like its passage) fusion is left as it is; below,
+    # the dense side gains weight linearly, the whole boost when keywords find nothing.
+    p = RetrievalParams(dense_weight=0.5, adaptive_dense_boost=0.5, adaptive_knee=0.6)
+    assert adaptive_dense_weight(p, 0.9) == adaptive_dense_weight(p, 0.6) == pytest.approx(0.5)
+    assert adaptive_dense_weight(p, 0.3) == pytest.approx(0.75)
+    assert adaptive_dense_weight(p, 0.0) == pytest.approx(1.0)
+    assert adaptive_dense_weight(RetrievalParams(adaptive_knee=0.0), 0.0) == pytest.approx(0.5)

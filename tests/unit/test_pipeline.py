@@ -3,6 +3,7 @@ question -> retrieve -> choose sentences -> compose -> Answer, and the LangChain
 retriever over the same engine."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,9 @@ def engine(tmp_path_factory) -> Isnad:
     embedder = FakeEmbedder()
     build_index(home, [root], embedder, IndexParams(), progress=False)
     settings = Settings.from_env(home=home, embedder=embedder.id, environ={})
+    # FakeEmbedder's similarities are noise: the sentence-vector re-rank (which only adds
+    # dense evidence) is tested on its own below, and with the real model in test_languages.
+    settings = settings.with_(retrieval=replace(settings.retrieval, sentence_dense_weight=0.0))
     return Isnad(settings, IndexStore.open(home, embedder.id), embedder)
 
 
@@ -82,3 +86,24 @@ def test_a_conversation_over_the_engine(engine):
 
 def test_the_tiny_home_is_not_the_users(engine):
     assert Path.home() / ".local" / "share" / "isnad" != engine.settings.home
+
+
+def test_a_passage_rises_by_its_best_sentence_vector_without_embedding_now(engine):
+    # Three passages tied after fusion; the question's vector is the stored vector of the
+    # second sentence of the corridor passage (FakeEmbedder: same text, same vector).
+    store = engine.store
+    ids = [cid for cid, _ in store.dense_search(FakeEmbedder.vector("x"), 50)]
+    chunks = store.chunks(ids)
+    sentences = store.sentences(ids)
+    corridor = next(c for c in chunks.values() if c.doc_id == "corridor.md")
+    target = sentences[corridor.id][-1]
+    text = corridor.text[target.start - corridor.start : target.end - corridor.start]
+    qvec = FakeEmbedder.vector(text)
+    tied = [(cid, 0.5) for cid in sorted(ids, key=lambda c: c == corridor.id)]  # corridor last
+    embedder = FakeEmbedder()
+    on = HybridRetriever(store, embedder, RetrievalParams(sentence_dense_weight=0.7))
+    ranked = on._rerank_by_sentence_vectors(tied, ids, sentences, chunks, qvec, set(), 0.5)
+    assert ranked[0][0] == corridor.id and ranked[0][1] > 0.5
+    assert embedder.calls == 0 and embedder.queries == []  # the build stored the vectors
+    off = HybridRetriever(store, embedder, RetrievalParams(sentence_dense_weight=0.0))
+    assert off._rerank_by_sentence_vectors(tied, ids, sentences, chunks, qvec, set(), 0.5) == tied
