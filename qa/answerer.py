@@ -27,6 +27,7 @@ from qa.kinds import RELATIVE_DATE, answer_kind, asks_author, holds_kind
 from qa.retriever import Retrieved
 from qa.settings import (CROSS_LINGUAL_PASSAGE_WEIGHT, CROSS_LINGUAL_SIMILARITY_WEIGHT, RELATIVE_DATE_KIND,
                          SAME_EVENT_COVERAGE, WINDOW_KIND_WEIGHT, AnswerParams)
+from qa.slots import read_slot
 from qa.types import Citation, Passage
 
 
@@ -157,6 +158,7 @@ class ExtractiveAnswerer:
         return f" (تاريخ نسبي، بالنسبة إلى تاريخ الوثيقة: {date})"
 
     def _evidence(self, question, quote, best, ranked, got, wants, nq) -> Evidence:
+        stems: dict[str, str | None] = {}  # one analyzer call per distinct word
         seq = tuple(s for w in quote.split() if (s := self.stem(w)))
         quote_stems = frozenset(seq)
         q_unique = set(got.query_stems)
@@ -182,7 +184,14 @@ class ExtractiveAnswerer:
             top_stems=frozenset().union(*(s.stems for p in got.passages[: self.params.passages_considered]
                                           for s in got.sentences.get(p.chunk_id, []))),
             idf_ceiling=self.unseen_idf if math.isfinite(self.unseen_idf) else max(got.idf.values(), default=1.0),
+            slot=read_slot(nq, self.stem), quote_words=self._words(quote, stems),
+            top_sentences=tuple(self._words(got_text(s), stems) for s in ranked),
         )
+
+    def _words(self, text: str, cache: dict[str, str | None]) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+        """A text's normalized words and their stems (qa.slots looks for the slot's filler)."""
+        words = tuple(re.findall(r"[\w%٪]+", normalize(text)))
+        return words, tuple(cache[w] if w in cache else cache.setdefault(w, self.stem(w)) for w in words)
 
     def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence], text: str) -> Span:
         """The best sentence, joined by its better-scoring neighbour when both fit."""
