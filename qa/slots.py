@@ -45,7 +45,7 @@ _DIGITS = re.compile(r"\d+")
 _FIGURE = re.compile(r"^[وبل]?(ال)?\d+([.,]\d+)*[%٪]?$")
 # A nisba adjective («الكازاخستاني», «الاوزبكيه»): a modifier that picks one of several
 # entities of the same kind; at least 5 letters before the ending to skip «الذي», «التي».
-_NISBA = re.compile(r"^(ال)?(\w{4,}?)(يه|يين|يون|ي)$")
+_NISBA = re.compile(r"^ال(\w{4,}?)(يه|يين|يون|ي)$")
 # Adjectives of kind, not of nationality (their absence says little).
 _NOT_NISBA = frozenset(f"{w}{e}" for w in (
     "الذ الت الدول الحال الماض الثان الرئيس الاساس العسكر الرسم السنو الاقتصاد السياس الامن الدفاع "
@@ -85,8 +85,7 @@ def read_slot(nq: str, stem: Callable[[str], str | None]) -> Slot:
         if s and not _DIGITS.fullmatch(w) and s not in focus:
             focus.append(s)
     years = frozenset(m.group(1) for w in words if (m := _YEAR.match(w)))
-    nisbas = tuple(dict.fromkeys(m.group(2) for w in words if w not in _NOT_NISBA and (m := _NISBA.match(w))
-                                 and w.startswith("ال")))
+    nisbas = tuple(dict.fromkeys(m.group(1) for w in words if w not in _NOT_NISBA and (m := _NISBA.match(w))))
     return Slot(kind if kind in ("number", "amount", "date") else "", tuple(focus), years, nisbas,
                 frozenset(_DIGITS.findall(nq)), frozenset(words))
 
@@ -123,8 +122,10 @@ def filled(slot: Slot, words: list[str], stems: list[str | None]) -> bool:
 
 def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:
     """Share of the years the question names that are not among `held` (a text's words
-    or stems: a year is its own stem)."""
-    if not slot.years:
+    or stems: a year is its own stem) when the text names other years instead: a figure
+    for another year. A text that names no year at all may still speak of the one asked
+    (a season, a census), so it counts as holding them."""
+    if not slot.years or not any(_YEAR.match(t) and t.isdigit() for t in held):
         return 0.0
     return len(slot.years - set(held)) / len(slot.years)
 

@@ -222,6 +222,8 @@ def test_years_and_nationality_adjectives_the_quote_lacks():
     assert years_absent(slot, set(words)) == 1.0
     _, words_2023, _ = _slot_and_words("؟", "بلغ حجم التبادل التجاري مليار دولار عام ٢٠٢٣")
     assert years_absent(slot, set(words_2023)) == 0.0
+    _, no_year, _ = _slot_and_words("؟", "بلغ حجم التبادل التجاري مليار دولار في ذلك الموسم")
+    assert years_absent(slot, set(no_year)) == 0.0
     who, uz, _ = _slot_and_words("من هو وزير الدفاع الكازاخستاني؟", "ترأسه وزير الدفاع الأوزبكي الفريق خولمحمدوف")
     assert nisbas_absent(who, uz) == 1.0
     _, kz, _ = _slot_and_words("؟", "حضر وزير الدفاع الكازاخستاني روسلان جاكسيليكوف")
@@ -263,3 +265,35 @@ def test_a_figure_for_another_year_abstains_and_its_twin_answers(tmp_path):
     quote = twin["citations"][0]["quote"]
     assert "١٢٤٠٠" in quote
     assert TINY_DOC[twin["citations"][0]["start"] : twin["citations"][0]["end"]] == quote
+
+
+def test_the_threshold_counts_what_the_vetoes_refuse():
+    from evals.train_answerability import threshold_for
+
+    prob = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 0])
+    assert threshold_for(prob, y, 1 / 9) == pytest.approx(0.2)  # one answerable question may be refused
+    veto = np.zeros(10, bool)
+    veto[0] = True  # a veto already refuses one: the model may refuse none
+    assert threshold_for(prob, y, 1 / 9, veto) == pytest.approx(0.1)
+
+
+def test_training_refuses_the_fixed_reporting_set():
+    run = subprocess.run([sys.executable, "-m", "evals.train_answerability", "--own", "evals/questions/corpus.jsonl"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "reporting" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_own_training_questions_are_valid_and_not_the_reporting_set():
+    own = [json.loads(line) for line in (REPO / "evals/questions/train.jsonl").read_text(encoding="utf-8").splitlines()]
+    fixed = {json.loads(line)["question"] for line in
+             (REPO / "evals/questions/corpus.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert len(own) >= 40 and not {q["question"] for q in own} & fixed
+    cats = {c: sum(q["category"] == c for q in own) for c in ("near-miss", "off-corpus", "factoid")}
+    assert cats["near-miss"] >= 15 and cats["off-corpus"] >= 5 and cats["factoid"] >= 15
+    docs = REPO / "corpus/documents"
+    for q in own:
+        if q["answerable"]:
+            assert q["evidence"] in (docs / q["doc_id"]).read_text(encoding="utf-8") and q["answer"] in q["evidence"]
+        else:
+            assert q["evidence"] is None and q["doc_id"] is None
