@@ -226,10 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     print(report(f"{args.suite} (train)", prob[~is_own], y[~is_own], m.threshold))
     if is_own.any():
         print(report(f"{own.name} (train)", prob[is_own], y[is_own], m.threshold))
-    model = {"_note": f"{'weights of ' + args.keep_weights.name + ', ' if args.keep_weights else ''}logistic regression trained by python -m evals.train_answerability on {args.suite}"
-                      f"{f' and {own.name} (weight {args.own_weight})' if own else ''}; threshold: at most "
-                      f"{args.max_refused} of the suite's answerable questions refused"
-                      f"{f' and {args.own_max_refused} of the own ones' if own else ''}", **model}
+    if args.keep_weights:
+        note = (f"weights: those of {args.keep_weights.name} (features it lacks weigh 0; the slot acts through "
+                f"qa.answerability.vetoed); threshold chosen by python -m evals.train_answerability --keep-weights")
+    else:
+        note = (f"logistic regression trained by python -m evals.train_answerability on {args.suite}"
+                f"{f' and {own.name} (weight {args.own_weight})' if own else ''}")
+    note += (f": at most {args.max_refused} of {args.suite}'s answerable questions refused, vetoes counted"
+             f"{f', and at most {args.own_max_refused} of {own.name}' if own else ''}")
+    model = {"_note": note, **model}
     Path(args.out).write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0

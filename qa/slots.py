@@ -43,17 +43,16 @@ _YEAR = re.compile(r"^\D*(1[0-9]\d\d|20\d\d)\D*$")
 _DIGITS = re.compile(r"\d+")
 # A figure as a word of its own («25», «و10٪», «2,2»), not a model code («Su-30SM», «TB2»).
 _FIGURE = re.compile(r"^[وبل]?(ال)?\d+([.,]\d+)*[%٪]?$")
-# A nisba adjective («الكازاخستاني», «الاوزبكيه»): a modifier that picks one of several
-# entities of the same kind; at least 5 letters before the ending to skip «الذي», «التي».
-_NISBA = re.compile(r"^ال(\w{4,}?)(يه|يين|يون|ي)$")
-# Adjectives of kind, not of nationality (their absence says little).
-_NOT_NISBA = frozenset(f"{w}{e}" for w in (
-    "الذ الت الدول الحال الماض الثان الرئيس الاساس العسكر الرسم السنو الاقتصاد السياس الامن الدفاع "
-    "الاستراتيج التجار التقن الفن الجو البحر العالم الاقليم الوطن المحل الخارج الداخل الاجنب الجماع "
-    "الثنائ الاول الحكوم الشعب الثقاف الصناع التاريخ الزراع المال العلم الاجتماع الدين البر الطبيع "
-    "الحقيق النهائ الفعل الجد الماد الرقم السيبران الذك الشمال الجنوب الشرق الغرب الاسلام العرب").split()
-    for e in ("ي", "يه"))
-
+# A nationality adjective («الكازاخستاني», «الاوزبكيه»): a modifier that picks one of
+# several entities of the same kind (this country's minister, budget, army). Only
+# adjectives of peoples and countries (a table of their stems, normalized): a nisba of
+# kind («الحديديه», «الميلادي», «البرلماني») says nothing about whose fact it is.
+_NISBA = re.compile(r"^ال(\w{3,}?)(يه|يين|يون|ي)$")
+_NATIONS = tuple("""امريك فرنس الماني المان بريطان انجليز انكليز روس صين ياباني يابان هند ترك ايران عراق سور مصر
+سعود اردن لبنان فلسطين يمن مغرب جزائر تونس ليب سودان اسبان ايطال برتغال يونان كند برازيل مكسيك ارجنتين
+استرال باكستان افغان كازاخ قازاق اوزبك تركمان قيرغيز قرغيز طاجيك اذربيجان اذري ارمن جورج اوكران بولند هولند
+بلجيك سويد نرويج دنمارك فنلند كوري فيتنام اندونيس ماليز اثيوب نيجير كيني بيلاروس منغول اسرائيل كويت قطر
+امارات بحرين عمان نمساو سويسر تشيك مجر صرب كروات رومان بلغار""".split())
 FOCUS_WORDS = 2  # content words after the question word that make the focus
 NEAR = 20  # words between the focus and its filler, at most (a clause)
 
@@ -85,7 +84,7 @@ def read_slot(nq: str, stem: Callable[[str], str | None]) -> Slot:
         if s and not _DIGITS.fullmatch(w) and s not in focus:
             focus.append(s)
     years = frozenset(m.group(1) for w in words if (m := _YEAR.match(w)))
-    nisbas = tuple(dict.fromkeys(m.group(1) for w in words if w not in _NOT_NISBA and (m := _NISBA.match(w))))
+    nisbas = tuple(dict.fromkeys(m.group(1) for w in words if (m := _NISBA.match(w)) and m.group(1).startswith(_NATIONS)))
     return Slot(kind if kind in ("number", "amount", "date") else "", tuple(focus), years, nisbas,
                 frozenset(_DIGITS.findall(nq)), frozenset(words))
 
