@@ -25,7 +25,8 @@ import numpy as np
 from corpus.normalize import normalize
 from qa.coverage import idf_coverage
 from qa.kinds import answer_kind, holds_kind
-from qa.settings import OFF_CORPUS_MAX_TERMS, OFF_CORPUS_SHARE
+from qa.settings import OFF_CORPUS_MAX_TERMS, OFF_CORPUS_SHARE, YEAR_ABSENT_VETO
+from qa.slots import Slot, filled, nisbas_absent, years_absent
 
 MODEL_FILE = Path(__file__).resolve().parent / "answerability.json"
 
@@ -48,12 +49,17 @@ class Evidence:
     unseen: float = 0.0  # IDF-weighted share of the question's stems that no passage holds
     top_stems: frozenset[str] = frozenset()  # stems of the top passages together
     idf_ceiling: float = 1.0  # the IDF of a stem no passage holds
+    slot: Slot | None = None  # what the question asks to fill (qa.slots)
+    quote_words: tuple[tuple[str, ...], tuple[str | None, ...]] = ((), ())  # normalized words, stems
+    # The same for every quotable sentence of the top passages (is the slot filled anywhere?).
+    top_sentences: tuple[tuple[tuple[str, ...], tuple[str | None, ...]], ...] = ()
 
 
 FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "dense",
             "kind_wanted", "kind_found", "kind_missing", "who_found", "margin", "passage_gap",
             "q_terms", "agree", "phrase", "unseen", "coverage_x_dense",
-            "top_coverage", "missing_abs")
+            "top_coverage", "missing_abs", "slot_wanted", "slot_quote", "slot_top", "year_absent",
+            "nisba_absent", "focus_unseen")
 
 
 def features(ev: Evidence) -> np.ndarray:
@@ -93,7 +99,25 @@ def features(ev: Evidence) -> np.ndarray:
         cov * ev.dense,
         idf_coverage(q, ev.top_stems, ev.idf),
         min(1.0, max(missing, default=0.0) / (ev.idf_ceiling or 1.0)),
+        *slot_features(ev),
     ], dtype=np.float64)
+
+
+def slot_features(ev: Evidence) -> list[float]:
+    """Is the slot the question asks to fill (a count, an amount, a date) filled next to
+    its focus in the quote, or in any sentence of the top passages; the share of the
+    question's years the cited passage lacks and of its nationality adjectives the quote lacks."""
+    slot = ev.slot
+    if slot is None:
+        return [0.0] * 6
+    words, stems = ev.quote_words
+    wanted = bool(slot.kind)
+    in_quote = wanted and filled(slot, list(words), list(stems))
+    anywhere = in_quote or (wanted and any(filled(slot, list(w), list(s)) for w, s in ev.top_sentences))
+    return [1.0 if wanted else 0.0, 1.0 if in_quote else 0.0, 1.0 if anywhere else 0.0,
+            years_absent(slot, ev.passage_stems), nisbas_absent(slot, list(words)),
+            # the focus in no top passage: the documents never speak of it (off-corpus)
+            (sum(1 for t in slot.focus if t not in ev.top_stems) / len(slot.focus)) if slot.focus else 0.0]
 
 
 def phrase_share(q_stems: list[str], seq: tuple[str, ...], gap: int = 3) -> float:
@@ -134,10 +158,27 @@ class AnswerabilityModel:
 
 
 def answerability(ev: Evidence, model: "AnswerabilityModel | None" = None) -> float:
-    """P(the quote answers the question): 0 for an off-corpus question, else the model's."""
+    """P(the quote answers the question): 0 for an off-corpus question and for a vetoed
+    near-miss (see `vetoed`), else the model's."""
     if ev.unseen >= OFF_CORPUS_SHARE and len(set(ev.q_stems)) <= OFF_CORPUS_MAX_TERMS:
         return 0.0
-    return (model or load_model()).probability(features(ev))
+    x = features(ev)
+    if vetoed(x):
+        return 0.0
+    return (model or load_model()).probability(x)
+
+
+def vetoed(x: np.ndarray) -> bool:
+    """Near-misses the slot shows plainly (qa.slots), whatever the model says: the question
+    asks for a count, an amount or a date, and either
+    - it names a year that the cited passage never names although it names others (a
+      figure for another year), or
+    - the quote holds no filler near the focus and lacks the nationality the question
+      qualifies it by («ميزانية الدفاع الكازاخستانية»: another country's fact)."""
+    f = dict(zip(FEATURES, x))
+    if not f["slot_wanted"]:
+        return False
+    return f["year_absent"] >= YEAR_ABSENT_VETO or (not f["slot_quote"] and f["nisba_absent"] > 0)
 
 
 @lru_cache(maxsize=4)

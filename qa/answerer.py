@@ -27,6 +27,9 @@ from qa.kinds import RELATIVE_DATE, answer_kind, asks_author, holds_kind
 from qa.retriever import Retrieved
 from qa.settings import (CROSS_LINGUAL_PASSAGE_WEIGHT, CROSS_LINGUAL_SIMILARITY_WEIGHT, RELATIVE_DATE_KIND,
                          SAME_EVENT_COVERAGE, WINDOW_KIND_WEIGHT, AnswerParams)
+from qa.slots import read_slot
+
+STEM_CACHE_WORDS = 200_000  # distinct normalized words whose stems the answerer keeps
 from qa.types import Citation, Passage
 
 
@@ -58,6 +61,7 @@ class ExtractiveAnswerer:
         # A stem in no passage has the highest IDF the index can give (see IndexStore.idf).
         self.unseen_idf = math.log(1 + (n_chunks + 0.5) / 0.5) - 1e-6 if n_chunks else math.inf
         self.stem = stem or (lambda _w: None)
+        self._stems_seen: dict[str, str | None] = {}  # word -> stem, for the slot's word-level matching
         self.doc_date = doc_date or (lambda _d: None)
 
     def rank_sentences(self, question: str, got: Retrieved, doc_text: Callable[[str], str],
@@ -181,6 +185,10 @@ class ExtractiveAnswerer:
         return f" (تاريخ نسبي، بالنسبة إلى تاريخ الوثيقة: {date})"
 
     def _evidence(self, question, quote, best, ranked, got, wants, nq) -> Evidence:
+        stems = self._stems_seen
+        if len(stems) > STEM_CACHE_WORDS:  # bounded: a long-lived engine sees many words
+            stems.clear()
+        slot = read_slot(nq, self.stem)
         seq = tuple(s for w in quote.split() if (s := self.stem(w)))
         quote_stems = frozenset(seq)
         q_unique = set(got.query_stems)
@@ -206,7 +214,21 @@ class ExtractiveAnswerer:
             top_stems=frozenset().union(*(s.stems for p in got.passages[: self.params.passages_considered]
                                           for s in got.sentences.get(p.chunk_id, []))),
             idf_ceiling=self.unseen_idf if math.isfinite(self.unseen_idf) else max(got.idf.values(), default=1.0),
+            slot=slot, quote_words=self._words(quote, stems) if slot.kind else ((), ()),
+            # only sentences that hold the focus can fill the slot (their stems are stored)
+            top_sentences=tuple(self._words(got_text(s), stems) for s in ranked
+                                if slot.kind and self._holds_focus(s, got, slot.focus)),
         )
+
+    @staticmethod
+    def _holds_focus(s: ScoredSentence, got: Retrieved, focus: tuple[str, ...]) -> bool:
+        stored = got.sentences.get(s.passage.chunk_id, [])
+        return any(x.start == s.span.start and not set(focus).isdisjoint(x.stems) for x in stored)
+
+    def _words(self, text: str, cache: dict[str, str | None]) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+        """A text's normalized words and their stems (qa.slots looks for the slot's filler)."""
+        words = tuple(re.findall(r"[\w%٪]+", normalize(text)))
+        return words, tuple(cache[w] if w in cache else cache.setdefault(w, self.stem(w)) for w in words)
 
     def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence], text: str) -> Span:
         """The best sentence, joined by its better-scoring neighbour when both fit."""

@@ -182,3 +182,118 @@ def test_shipped_corpus_examples(shipped_engine):
         for c in ans.citations:
             assert shipped_engine.document_text(c.doc_id)[c.start : c.end] == c.quote
             assert len(c.quote) <= 400
+
+
+# -- the slot a question asks to fill (qa.slots) --------------------------------------------
+def _slot_and_words(question: str, sentence: str):
+    from corpus.normalize import normalize
+    from qa.slots import read_slot
+
+    analyzer = ArabicAnalyzer()
+    stem = lambda w: next(iter(analyzer.analyze(w).stems), None)  # noqa: E731
+    words = normalize(sentence).replace("?", " ").split()
+    return read_slot(normalize(question), stem), words, [stem(w) for w in words]
+
+
+@pytest.mark.parametrize("question, sentence, ok", [
+    # a count next to the focus; the model number that only echoes the question is none
+    ("كم عدد طائرات TB2 التي اشترتها قيرغيزستان؟", "بدأت قيرغيزستان شراء مسيرات TB2 التركية", False),
+    ("كم عدد طائرات TB2 التي اشترتها قيرغيزستان؟", "اشترت قيرغيزستان ثلاث طائرات TB2 من تركيا", True),
+    # an amount wants a figure with a unit, near the focus («ميزانية»)
+    ("ما قيمة ميزانية الدفاع الأوزبكية لعام 2025؟", "بلغت الصادرات التركية مليار و ٨٤٥ مليون دولار", False),
+    ("ما قيمة ميزانية الدفاع الأوزبكية لعام 2025؟", "بلغت ميزانية الدفاع الأوزبكية 2,1 مليار دولار عام 2025", True),
+    # a date that is not the year the question names
+    ("متى انضمت تركمانستان إلى حلف الناتو؟", "تركمانستان تلتزم بالحياد الدائم", False),
+    ("متى انضمت تركمانستان إلى الحلف عام 2009؟", "انضمت تركمانستان إلى الحلف عام 2009", False),
+    ("متى انضمت تركمانستان إلى الحلف؟", "انضمت تركمانستان إلى الحلف في مارس ١٩٩٥", True),
+])
+def test_the_slot_is_filled_only_by_a_filler_of_its_kind_near_its_focus(question, sentence, ok):
+    from qa.slots import filled
+
+    slot, words, stems = _slot_and_words(question, sentence)
+    assert filled(slot, words, stems) is ok
+
+
+def test_years_and_nationality_adjectives_the_quote_lacks():
+    from qa.slots import nisbas_absent, years_absent
+
+    slot, words, _ = _slot_and_words("كم بلغ حجم التبادل التجاري بين أذربيجان وأوزبكستان عام 2023؟",
+                                     "ارتفع حجم التبادل التجاري بين البلدين إلى مليار دولار عام ٢٠٢٢")
+    assert years_absent(slot, set(words)) == 1.0
+    _, words_2023, _ = _slot_and_words("؟", "بلغ حجم التبادل التجاري مليار دولار عام ٢٠٢٣")
+    assert years_absent(slot, set(words_2023)) == 0.0
+    _, no_year, _ = _slot_and_words("؟", "بلغ حجم التبادل التجاري مليار دولار في ذلك الموسم")
+    assert years_absent(slot, set(no_year)) == 0.0
+    who, uz, _ = _slot_and_words("من هو وزير الدفاع الكازاخستاني؟", "ترأسه وزير الدفاع الأوزبكي الفريق خولمحمدوف")
+    assert nisbas_absent(who, uz) == 1.0
+    _, kz, _ = _slot_and_words("؟", "حضر وزير الدفاع الكازاخستاني روسلان جاكسيليكوف")
+    assert nisbas_absent(who, kz) == 0.0
+
+
+# -- near-miss and its answerable twin, through the real command -----------------------------
+TINY_DOC = """جامعة النور في مدينة سمرقند
+
+تأسست جامعة النور في مدينة سمرقند عام ١٩٩٨ بمبادرة من وزارة التعليم العالي الأوزبكية.
+وبلغ عدد الطلاب المسجلين في جامعة النور ١٢٤٠٠ طالب عام ٢٠٢٣ بحسب التقرير السنوي للجامعة.
+وتضم الجامعة كليات للطب والهندسة والاقتصاد، وتقدم برامج مشتركة مع جامعات تركية وكازاخستانية.
+ويرأس الجامعة منذ عام ٢٠٢١ البروفيسور رستم كريموف الذي عمل سابقاً في جامعة طشقند التقنية.
+"""
+
+
+@pytest.mark.slow
+def test_a_figure_for_another_year_abstains_and_its_twin_answers(tmp_path):
+    """The documents give the number of students for 2023: asked for 2019 (a year they never
+    name), `isnad ask` abstains; asked for 2023, it answers with the sentence holding it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "nour.txt").write_text(TINY_DOC, encoding="utf-8")
+    isnad = str(Path(sys.executable).with_name("isnad"))
+    env = {**__import__("os").environ, "ISNAD_HOME": str(tmp_path / "home")}
+    built = subprocess.run([isnad, "index", "--docs", str(docs)], capture_output=True, text=True, env=env,
+                           timeout=600)
+    assert built.returncode == 0, built.stderr
+
+    def ask(q):
+        r = subprocess.run([isnad, "ask", q, "--json"], capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    near = ask("كم بلغ عدد الطلاب المسجلين في جامعة النور عام 2019؟")
+    assert near["abstained"] and not near["citations"]
+    twin = ask("كم بلغ عدد الطلاب المسجلين في جامعة النور عام 2023؟")
+    assert not twin["abstained"], twin
+    quote = twin["citations"][0]["quote"]
+    assert "١٢٤٠٠" in quote
+    assert TINY_DOC[twin["citations"][0]["start"] : twin["citations"][0]["end"]] == quote
+
+
+def test_the_threshold_counts_what_the_vetoes_refuse():
+    from evals.train_answerability import threshold_for
+
+    prob = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 0])
+    assert threshold_for(prob, y, 1 / 9) == pytest.approx(0.2)  # one answerable question may be refused
+    veto = np.zeros(10, bool)
+    veto[0] = True  # a veto already refuses one: the model may refuse none
+    assert threshold_for(prob, y, 1 / 9, veto) == pytest.approx(0.1)
+
+
+def test_training_refuses_the_fixed_reporting_set():
+    run = subprocess.run([sys.executable, "-m", "evals.train_answerability", "--own", "evals/questions/corpus.jsonl"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "reporting" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_own_training_questions_are_valid_and_not_the_reporting_set():
+    own = [json.loads(line) for line in (REPO / "evals/questions/train.jsonl").read_text(encoding="utf-8").splitlines()]
+    fixed = {json.loads(line)["question"] for line in
+             (REPO / "evals/questions/corpus.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert len(own) >= 40 and not {q["question"] for q in own} & fixed
+    cats = {c: sum(q["category"] == c for q in own) for c in ("near-miss", "off-corpus", "factoid")}
+    assert cats["near-miss"] >= 15 and cats["off-corpus"] >= 5 and cats["factoid"] >= 15
+    docs = REPO / "corpus/documents"
+    for q in own:
+        if q["answerable"]:
+            assert q["evidence"] in (docs / q["doc_id"]).read_text(encoding="utf-8") and q["answer"] in q["evidence"]
+        else:
+            assert q["evidence"] is None and q["doc_id"] is None

@@ -101,3 +101,60 @@ def test_abstention_is_in_the_question_language_and_cites_nothing():
 def test_a_confident_answer_is_given():
     v = decide(Q, composed(evidence(Q, ANSWER)), AnswerParams(abstain_below=0.0), cross_lingual=False)
     assert not v.abstained and v.text == "الجواب [1]" and v.confidence > 0
+
+
+def test_a_year_the_cited_passage_never_names_is_a_near_miss():
+    from qa.slots import read_slot
+    from tests.unit.helpers import stem
+
+    q = "كم بلغ طول نهر سيحون عام 2019؟"
+    slot = read_slot(normalize(q), stem)
+    assert slot.years == {"2019"} and slot.kind == "number"
+    other_year = evidence(q, ANSWER + " وذلك بحسب قياسات عام 2021.", slot=slot)
+    assert "2021" in other_year.passage_stems and answerability(other_year) == 0.0
+    no_year = evidence(q, ANSWER, slot=slot)  # a passage naming no year may speak of the one asked
+    assert answerability(no_year) > 0.0
+    same_year = evidence(q, ANSWER + " وذلك بحسب قياسات عام 2019.", slot=slot)
+    same_year = Evidence(**{**same_year.__dict__, "passage_stems": same_year.passage_stems | {"2019"}})
+    assert answerability(same_year) > 0.0
+
+
+def test_slot_features_see_a_filler_next_to_the_focus_in_the_quote_or_the_top_passages():
+    from qa.slots import read_slot
+    from tests.unit.helpers import stem
+
+    def words(text):
+        ws = tuple(normalize(text).replace(".", " ").split())
+        return ws, tuple(stem(w) for w in ws)
+
+    slot = read_slot(normalize(Q), stem)
+    answer = named(features(evidence(Q, ANSWER, slot=slot, quote_words=words(ANSWER))))
+    assert answer["slot_wanted"] == 1.0 and answer["slot_quote"] == 1.0 and answer["slot_top"] == 1.0
+    near = named(features(evidence(Q, NEAR_MISS, slot=slot, quote_words=words(NEAR_MISS),
+                                   top_sentences=(words(NEAR_MISS),))))
+    assert near["slot_quote"] == 0.0 and near["slot_top"] == 0.0
+    elsewhere = named(features(evidence(Q, NEAR_MISS, slot=slot, quote_words=words(NEAR_MISS),
+                                        top_sentences=(words(NEAR_MISS), words(ANSWER)))))
+    assert elsewhere["slot_quote"] == 0.0 and elsewhere["slot_top"] == 1.0
+    assert answerability(evidence(Q, ANSWER, slot=slot, quote_words=words(ANSWER))) > answerability(
+        evidence(Q, NEAR_MISS, slot=slot, quote_words=words(NEAR_MISS), top_sentences=(words(NEAR_MISS),)))
+
+
+def test_another_countrys_fact_without_the_asked_filler_is_vetoed():
+    from qa.answerability import vetoed
+    from qa.slots import read_slot
+    from tests.unit.helpers import stem
+
+    def words(text):
+        ws = tuple(normalize(text).replace(".", " ").split())
+        return ws, tuple(stem(w) for w in ws)
+
+    q = "كم بلغت ميزانية الدفاع الكازاخستانية؟"
+    slot = read_slot(normalize(q), stem)
+    uzbek = "وبلغت صادرات الدفاع الأوزبكية إلى الخارج رقماً قياسياً."
+    assert vetoed(features(evidence(q, uzbek, slot=slot, quote_words=words(uzbek))))
+    kazakh = "بلغت ميزانية الدفاع الكازاخستانية 2.1 مليار دولار."
+    assert not vetoed(features(evidence(q, kazakh, slot=slot, quote_words=words(kazakh))))
+    # the same quote for a question without a nationality is left to the model
+    plain = read_slot(normalize("كم بلغت ميزانية الدفاع؟"), stem)
+    assert not vetoed(features(evidence("كم بلغت ميزانية الدفاع؟", uzbek, slot=plain, quote_words=words(uzbek))))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from corpus.normalize import normalize
 from qa.answerer import ExtractiveAnswerer, as_prose
 from qa.settings import AnswerParams
 from tests.unit.helpers import Docs, stem
@@ -112,6 +113,10 @@ def test_the_evidence_handed_to_answerability_is_the_quote():
     assert set(ev.q_stems) <= ev.passage_stems
     assert ev.runner_up_score < ev.sentence_score
     assert ev.passage_scores == (1.0, 0.3)
+    # what qa.slots reads: the question's slot, the quote's words, every ranked sentence's
+    assert ev.slot.kind == "number" and ev.slot.focus
+    assert ev.quote_words[0] and all(w in normalize(ev.quote) for w in ev.quote_words[0])
+    assert len(ev.top_sentences) >= 2 and all(len(w) == len(s) for w, s in ev.top_sentences)
 
 
 def test_prose_keeps_every_bracketed_number_a_citation():

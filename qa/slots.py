@@ -1,0 +1,138 @@
+"""The slot a question asks to fill, and whether a sentence fills it.
+
+A near-miss names the question's entities but not the fact asked for: «كم عدد طائرات
+TB2 التي اشترتها قيرغيزستان؟» quoted by «بدأت شراء مسيّرات TB2 التركية» (no count),
+«ما قيمة ميزانية الدفاع الأوزبكية لعام 2025؟» by Turkish exports in dollars (another
+figure, another year), «من هو وزير الدفاع الكازاخستاني؟» by the Uzbek minister. So:
+
+- `read_slot`: the kind of answer wanted (a count, an amount, a date), the focus (the
+  first content words after the question word: «طائرات TB2», «ميزانية الدفاع»), the
+  years the question names as modifiers («عام 2023») and its nationality-like
+  adjectives («الكازاخستاني»);
+- `filled`: does a sentence hold a filler of that kind (a figure that is not an echo of
+  the question; for an amount, one with a unit; for a date, a year or month not asked)
+  within a few words of the focus?
+
+All matching is on corpus.normalize text (ASCII digits, unified letters); stems come
+from the index's analyzer, so the focus matches inflected forms.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa.kinds import answer_kind
+
+# Question words and the words that only say "how many / what value" (not the focus).
+_WH = frozenset("""كم كام بكم ما ماذا من مين منو هو هي هم متي امتي في اي الي منذ عدد قيمه تكلفه كلفه حجم
+مقدار نسبه اسم يبلغ بلغ بلغت تبلغ كان كانت هل الذي التي ال عام العام سنه السنه تاريخ شهر يوم قرن فتره
+وقت""".split())
+_AMOUNT_Q = re.compile(r"(^|\s)(قيمه|تكلفه|كلفه|ميزانيه|مبلغ|سعر|ثمن|راس مال|بالدولار|دولار|استثمارات|ايرادات|"
+                       r"صادرات|واردات|حجم التبادل|حجم التجاره|how much)(\s|$)")
+_UNIT = re.compile(r"^[وب]?(ال)?(مليون|ملايين|مليار|مليارات|بليون|الف|الاف|دولار|دولارا|يورو|ليره|روبل|"
+                   r"مناط|سوم|تينغ|تنغ|درهم|ريال|جنيه|%|٪|بالمئه|بالمائه|المئه)")
+_NUMBER_WORD = re.compile(r"^[وب]?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مائه|مئه|مئات|الف|"
+                          r"الاف|مليون|ملايين|مليار|نصف|ربع|ثلث|ضعف)")
+_MONTH = re.compile(r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|كانون|"
+                    r"شباط|اذار|نيسان|ايار|حزيران|تموز|ايلول|تشرين|القرن|قرن|محرم|صفر|ربيع|جمادي|رجب|شعبان|"
+                    r"رمضان|شوال|القعده|الحجه|الميلاد|ميلادي|الهجره|هجري)")
+# A year as a word: «1517م», «عام 2024»; before 1000 with an era mark («753 ق.م»): see _filler.
+_ANY_YEAR = re.compile(r"^\D{0,3}(\d{3,4})\D{0,2}$")
+_YEAR = re.compile(r"^\D*(1[0-9]\d\d|20\d\d)\D*$")
+_DIGITS = re.compile(r"\d+")
+# A figure as a word of its own («25», «و10٪», «2,2»), not a model code («Su-30SM», «TB2»).
+_FIGURE = re.compile(r"^[وبل]?(ال)?\d+([.,]\d+)*[%٪]?$")
+# A nationality adjective («الكازاخستاني», «الاوزبكيه»): a modifier that picks one of
+# several entities of the same kind (this country's minister, budget, army). Only
+# adjectives of peoples and countries (a table of their stems, normalized): a nisba of
+# kind («الحديديه», «الميلادي», «البرلماني») says nothing about whose fact it is.
+_NISBA = re.compile(r"^ال(\w{3,}?)(يه|يين|يون|ي)$")
+_NATIONS = tuple("""امريك فرنس الماني المان بريطان انجليز انكليز روس صين ياباني يابان هند ترك ايران عراق سور مصر
+سعود اردن لبنان فلسطين يمن مغرب جزائر تونس ليب سودان اسبان ايطال برتغال يونان كند برازيل مكسيك ارجنتين
+استرال باكستان افغان كازاخ قازاق اوزبك تركمان قيرغيز قرغيز طاجيك اذربيجان اذري ارمن جورج اوكران بولند هولند
+بلجيك سويد نرويج دنمارك فنلند كوري فيتنام اندونيس ماليز اثيوب نيجير كيني بيلاروس منغول اسرائيل كويت قطر
+امارات بحرين عمان نمساو سويسر تشيك مجر صرب كروات رومان بلغار""".split())
+FOCUS_WORDS = 2  # content words after the question word that make the focus
+NEAR = 20  # words between the focus and its filler, at most (a clause)
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str  # "number", "amount", "date" or "" (no filler to look for)
+    focus: tuple[str, ...]  # stems of the focus
+    years: frozenset[str]  # years the question names (modifiers, never the answer)
+    nisbas: tuple[str, ...]  # the question's nationality-like adjectives, bare («كازاخستان»)
+    digits: frozenset[str]  # every figure the question holds (echoes, not fillers)
+    words: frozenset[str] = frozenset()  # the question's words (a month it names is no answer)
+
+
+def read_slot(nq: str, stem: Callable[[str], str | None]) -> Slot:
+    """The slot of a normalized question."""
+    kind = answer_kind(nq)
+    if kind == "number" and _AMOUNT_Q.search(nq):
+        kind = "amount"
+    words = re.findall(r"[\w%٪]+", nq)
+    i = 0
+    while i < len(words) and words[i] in _WH:
+        i += 1
+    focus: list[str] = []
+    for w in words[i:]:
+        if len(focus) == FOCUS_WORDS:
+            break
+        s = stem(w)
+        if s and not _DIGITS.fullmatch(w) and s not in focus:
+            focus.append(s)
+    years = frozenset(m.group(1) for w in words if (m := _YEAR.match(w)))
+    nisbas = tuple(dict.fromkeys(m.group(1) for w in words if (m := _NISBA.match(w)) and m.group(1).startswith(_NATIONS)))
+    return Slot(kind if kind in ("number", "amount", "date") else "", tuple(focus), years, nisbas,
+                frozenset(_DIGITS.findall(nq)), frozenset(words))
+
+
+def _filler(slot: Slot, words: list[str], j: int) -> bool:
+    """Is words[j] a filler of the slot's kind (not an echo of the question)?"""
+    w = words[j]
+    digits = _DIGITS.findall(w)
+    new_figure = bool(_FIGURE.match(w)) and not set(digits) <= slot.digits
+    if slot.kind == "date":
+        year = _ANY_YEAR.match(w)
+        return (year is not None and year.group(1) not in slot.digits) or (
+            bool(_MONTH.search(w)) and w not in slot.words)
+    is_year = bool(_YEAR.match(w))
+    figure = (new_figure and not is_year) or (not digits and bool(_NUMBER_WORD.match(w)))
+    if slot.kind == "number":
+        return figure
+    if slot.kind == "amount":  # a figure with a unit next to it
+        return figure and any(_UNIT.match(x) or x in ("%", "٪") for x in words[max(0, j - 1): j + 4])
+    return False
+
+
+def filled(slot: Slot, words: list[str], stems: list[str | None]) -> bool:
+    """Does the sentence (normalized words and their stems) hold a filler of the slot's
+    kind within NEAR words of a focus word? Without a focus, anywhere in the sentence."""
+    if not slot.kind:
+        return False
+    at = [i for i, s in enumerate(stems) if s and s in slot.focus] if slot.focus else list(range(len(words)))
+    if not at:
+        return False
+    return any(_filler(slot, words, j) for j in range(len(words))
+               if any(abs(j - i) <= NEAR for i in at))
+
+
+def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:
+    """Share of the years the question names that are not among `held` (a text's words
+    or stems: a year is its own stem) when the text names other years instead: a figure
+    for another year. A text that names no year at all may still speak of the one asked
+    (a season, a census), so it counts as holding them."""
+    if not slot.years or not any(_YEAR.match(t) and t.isdigit() for t in held):
+        return 0.0
+    return len(slot.years - set(held)) / len(slot.years)
+
+
+def nisbas_absent(slot: Slot, words: list[str]) -> float:
+    """Share of the question's nationality-like adjectives («الكازاخستاني») that the text
+    holds in no form (adjective or country: «كازاخستان», «الكازاخستانيه»)."""
+    if not slot.nisbas:
+        return 0.0
+    text = " ".join(words)
+    return sum(1 for n in slot.nisbas if n not in text) / len(slot.nisbas)
