@@ -28,9 +28,10 @@ from qa.retriever import Retrieved
 from qa.settings import (CROSS_LINGUAL_PASSAGE_WEIGHT, CROSS_LINGUAL_SIMILARITY_WEIGHT, RELATIVE_DATE_KIND,
                          SAME_EVENT_COVERAGE, WINDOW_KIND_WEIGHT, AnswerParams)
 from qa.slots import read_slot
+from qa.types import Citation, Passage
 
 STEM_CACHE_WORDS = 200_000  # distinct normalized words whose stems the answerer keeps
-from qa.types import Citation, Passage
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,13 @@ class ExtractiveAnswerer:
     def _words(self, text: str, cache: dict[str, str | None]) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
         """A text's normalized words and their stems (qa.slots looks for the slot's filler)."""
         words = tuple(re.findall(r"[\w%٪]+", normalize(text)))
-        return words, tuple(cache[w] if w in cache else cache.setdefault(w, self.stem(w)) for w in words)
+        return words, tuple(self._stem_cached(w, cache) for w in words)
+
+    def _stem_cached(self, word: str, cache: dict[str, str | None]) -> str | None:
+        # One get, no check-then-read: `serve` answers from many threads, and another
+        # question may clear the cache between the two.
+        got = cache.get(word, _UNSEEN)
+        return cache.setdefault(word, self.stem(word)) if got is _UNSEEN else got
 
     def _quote_span(self, best: ScoredSentence, ranked: list[ScoredSentence], text: str) -> Span:
         """The best sentence, joined by its better-scoring neighbour when both fit."""
