@@ -255,7 +255,7 @@ class Isnad:
         composed = loaded.answerer.compose(
             q.text, got, loaded.store.document_text,
             (lambda texts: self._sentence_vectors(loaded.store, texts)) if cross else None,
-            loaded.store.sentence_vectors,
+            lambda texts: got.stored_sentence_vectors(loaded.store, texts),
         )
         verdict = decide(q.text, composed, self.settings.answer, cross)
         t2 = time.perf_counter()

@@ -30,6 +30,17 @@ class Retrieved:
     dense: dict[str, float] = field(default_factory=dict)  # raw cosine similarity
     query_stems: list[str] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)
+    # Build-time sentence vectors already looked up (keyed by text; texts looked up
+    # without one are in `vectors_looked_up` too), so the answerer asks the store once.
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    vectors_looked_up: frozenset[str] = frozenset()
+
+    def stored_sentence_vectors(self, store: SearchIndex, texts: list[str]) -> dict[str, np.ndarray]:
+        """The build-time vectors of these texts: from the retriever's lookup, the store
+        asked only for texts it did not look up."""
+        rest = [t for t in texts if t not in self.vectors_looked_up]
+        got = {t: self.sentence_vectors[t] for t in texts if t in self.sentence_vectors}
+        return {**got, **store.sentence_vectors(rest)} if rest else got
 
 
 class HybridRetriever:
@@ -77,7 +88,8 @@ class HybridRetriever:
         head = [cid for cid, _ in fused[: max(p.rerank_depth, k)]]
         sentences = self.store.sentences(head)
         fused = self._rerank(fused, sentences, q_stems, idf, asides, profiles)
-        fused = self._rerank_by_sentence_vectors(fused, head, sentences, candidates, qvec, other, weight)
+        fused, looked_up, vectors = self._rerank_by_sentence_vectors(fused, head, sentences, candidates, qvec,
+                                                                     other, weight)
         chunks = self.store.chunks([cid for cid, _ in fused[:n]])
         ranked = [(chunks[cid], s) for cid, s in fused if cid in chunks]
         passages, kept = deduplicate(ranked, k)
@@ -89,7 +101,7 @@ class HybridRetriever:
             passages, qvec, (t1 - t0) * 1000, (t2 - t1) * 1000,
             sentences={c.chunk_id: sentences[c.id] for c in kept},
             dense={c.chunk_id: dense_by_id.get(c.id, floor) for c in kept},
-            query_stems=analyzed.stems, idf=idf,
+            query_stems=analyzed.stems, idf=idf, sentence_vectors=vectors, vectors_looked_up=looked_up,
         )
 
     def _rerank(self, fused: list[tuple[int, float]], sentences: dict[int, list[StoredSentence]],
@@ -121,28 +133,30 @@ class HybridRetriever:
     def _rerank_by_sentence_vectors(self, fused: list[tuple[int, float]], head: list[int],
                                     sentences: dict[int, list[StoredSentence]],
                                     candidates: dict[int, StoredChunk], qvec: np.ndarray,
-                                    other: set[int], dense_weight: float) -> list[tuple[int, float]]:
+                                    other: set[int], dense_weight: float
+                                    ) -> tuple[list[tuple[int, float]], frozenset[str], dict[str, np.ndarray]]:
         """The head re-ranked by its best sentence's similarity to the question (build-time
         sentence vectors: one lookup, nothing embedded now). A passage vector blurs a long
         passage; its best sentence is what a question in other words, or in another
         language, matches. Weighed like the dense side: more where keywords cannot help."""
         p = self.params
         if not p.sentence_dense_weight:
-            return fused
+            return fused, frozenset(), {}
         texts: dict[int, list[str]] = {}
         for cid in head:
             chunk = candidates.get(cid)
             if chunk is not None:
                 texts[cid] = [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in sentences.get(cid, [])]
-        vectors = self.store.sentence_vectors([t for ts in texts.values() for t in ts])
+        looked_up = [t for ts in texts.values() for t in ts]
+        vectors = self.store.sentence_vectors(looked_up)
         if not vectors:
-            return fused
+            return fused, frozenset(looked_up), vectors
         best = {cid: max((float(vectors[t] @ qvec) for t in ts if t in vectors), default=None)
                 for cid, ts in texts.items()}
         bonus = _minmax([(cid, b) for cid, b in best.items() if b is not None])
         scale = {cid: (p.cross_lingual_dense_weight if cid in other else dense_weight) for cid in bonus}
         return sorted(((cid, s + p.sentence_dense_weight * scale.get(cid, 0.0) * bonus.get(cid, 0.0))
-                       for cid, s in fused), key=lambda kv: kv[1], reverse=True)
+                       for cid, s in fused), key=lambda kv: kv[1], reverse=True), frozenset(looked_up), vectors
 
     def _profile(self, chunk: StoredChunk) -> tuple[str, float]:
         """A passage's own language and the share of its lines that are references

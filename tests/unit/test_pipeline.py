@@ -102,8 +102,9 @@ def test_a_passage_rises_by_its_best_sentence_vector_without_embedding_now(engin
     tied = [(cid, 0.5) for cid in sorted(ids, key=lambda c: c == corridor.id)]  # corridor last
     embedder = FakeEmbedder()
     on = HybridRetriever(store, embedder, RetrievalParams(sentence_dense_weight=0.7))
-    ranked = on._rerank_by_sentence_vectors(tied, ids, sentences, chunks, qvec, set(), 0.5)
+    ranked, looked_up, vectors = on._rerank_by_sentence_vectors(tied, ids, sentences, chunks, qvec, set(), 0.5)
+    assert text in looked_up and text in vectors  # handed on, so the answerer asks the store once
     assert ranked[0][0] == corridor.id and ranked[0][1] > 0.5
     assert embedder.calls == 0 and embedder.queries == []  # the build stored the vectors
     off = HybridRetriever(store, embedder, RetrievalParams(sentence_dense_weight=0.0))
-    assert off._rerank_by_sentence_vectors(tied, ids, sentences, chunks, qvec, set(), 0.5) == tied
+    assert off._rerank_by_sentence_vectors(tied, ids, sentences, chunks, qvec, set(), 0.5)[0] == tied
