@@ -37,6 +37,8 @@ from index.records import IndexedChunk, StoredChunk, StoredDocument, StoredSente
 from index.schema import FAISS_NAME, SQLITE_NAME, search_single_thread
 
 MEMO_CHUNKS = 4096  # parsed chunks / chunk sentences kept in memory by a loaded index
+MEMO_SENTENCE_VECTORS = 65_536  # sentence vectors (1.5 KB each at 384 dimensions) kept likewise
+_UNKNOWN = object()
 
 
 class IndexStore:
@@ -61,6 +63,9 @@ class IndexStore:
         # time outside the embedder (measured by `isnad bench`, profiled).
         self._chunk_memo: dict[int, StoredChunk] = {}
         self._sentence_memo: dict[int, list[StoredSentence]] = {}
+        # Build-time sentence vectors by text (None: the index has none for it): every
+        # question looks up the sentences of its head, hashing each and asking SQLite.
+        self._vector_memo: dict[str, np.ndarray | None] = {}
         self._titles = dict(self._db.execute("SELECT doc_id, title FROM documents"))
         # Document frequencies of stems, for IDF weights (temp: the index stays read-only).
         self._db.execute(
@@ -219,8 +224,18 @@ class IndexStore:
         return {c: out[c] for c in chunk_ids}
 
     def sentence_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Build-time vectors of these sentence texts, keyed by text (index.sentence_vectors)."""
-        return sentence_vectors.lookup(self._db, self._lock, texts, self.manifest.dim)
+        """Build-time vectors of these sentence texts, keyed by text (index.sentence_vectors).
+        Memoized (the index is read-only): callers must not modify the arrays."""
+        memo = self._vector_memo
+        known = {t: memo.get(t, _UNKNOWN) for t in texts}  # one get each: a clear may come between
+        missing = [t for t, v in known.items() if v is _UNKNOWN]
+        fresh = sentence_vectors.lookup(self._db, self._lock, missing, self.manifest.dim) if missing else {}
+        if missing:
+            if len(memo) + len(missing) > MEMO_SENTENCE_VECTORS:
+                memo.clear()  # bounded: a large index keeps only the recently used sentences
+            memo.update({t: fresh.get(t) for t in missing})
+        return {t: v for t, v in ((t, fresh.get(t) if v is _UNKNOWN else v) for t, v in known.items())
+                if v is not None}
 
     def vocabulary(self) -> list[tuple[str, int]]:
         """Every surface word of the lexical index with the number of chunks holding it."""

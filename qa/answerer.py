@@ -31,6 +31,7 @@ from qa.slots import read_slot
 from qa.types import Citation, Passage
 
 STEM_CACHE_WORDS = 200_000  # distinct normalized words whose stems the answerer keeps
+QUOTABLE_CACHE_SPANS = 200_000  # sentence spans whose quotability the answerer keeps
 _UNSEEN = object()
 
 
@@ -63,6 +64,11 @@ class ExtractiveAnswerer:
         self.unseen_idf = math.log(1 + (n_chunks + 0.5) / 0.5) - 1e-6 if n_chunks else math.inf
         self.stem = stem or (lambda _w: None)
         self._stems_seen: dict[str, str | None] = {}  # word -> stem, for the slot's word-level matching
+        self._raw_stems: dict[str, str | None] = {}  # the same for words as written (qa.clauses.best_window)
+        # (doc_id, start, end, author question) -> quotable: the test normalizes whole lines
+        # and looks back over the section, a third of the answer's time; one answerer
+        # serves one read-only index, so a span's answer never changes.
+        self._quotable: dict[tuple[str, int, int, bool], bool] = {}
         self.doc_date = doc_date or (lambda _d: None)
 
     def rank_sentences(self, question: str, got: Retrieved, doc_text: Callable[[str], str],
@@ -83,7 +89,7 @@ class ExtractiveAnswerer:
         for p in top:
             text = doc_text(p.doc_id)
             for s in got.sentences.get(p.chunk_id, []):
-                if not quotable_span(text, Span(s.start, s.end), author):
+                if not self._is_quotable(p.doc_id, text, s.start, s.end, author):
                     continue
                 cov = coverage(q_stems, s.stems, got.idf)
                 kind = _kind_bonus(wants, normalize(text[s.start : s.end]), nq) if wants else 0.0
@@ -96,6 +102,15 @@ class ExtractiveAnswerer:
         if stored is not None and self.params.sentence_similarity_weight and scored:
             scored = self._by_similarity_too(scored, got, stored)
         return scored
+
+    def _is_quotable(self, doc_id: str, text: str, start: int, end: int, author: bool = False) -> bool:
+        key = (doc_id, start, end, author)
+        got = self._quotable.get(key)  # one get: another question may clear the cache meanwhile
+        if got is None:
+            if len(self._quotable) > QUOTABLE_CACHE_SPANS:
+                self._quotable.clear()
+            got = self._quotable[key] = quotable_span(text, Span(start, end), author)
+        return got
 
     def _by_similarity_too(self, scored: list[ScoredSentence], got: Retrieved,
                            stored: Callable[[list[str]], dict[str, np.ndarray]]) -> list[ScoredSentence]:
@@ -121,7 +136,7 @@ class ExtractiveAnswerer:
         nq = normalize(question).lower()
         wants = answer_kind(nq)
         pairs = [(p, s) for p in top for s in got.sentences.get(p.chunk_id, [])
-                 if quotable_span(doc_text(p.doc_id), Span(s.start, s.end))]
+                 if self._is_quotable(p.doc_id, doc_text(p.doc_id), s.start, s.end)]
         if not pairs:
             return []
         texts = [doc_text(p.doc_id)[s.start : s.end] for p, s in pairs]
@@ -161,7 +176,7 @@ class ExtractiveAnswerer:
         text = doc_text(best.passage.doc_id)
         span = self._quote_span(best, ranked, text)
         if span.end - span.start > self.params.max_quote_chars:
-            span = best_window(text, best.span, set(got.query_stems), got.idf, self.stem,
+            span = best_window(text, best.span, set(got.query_stems), got.idf, self._stem_of_word,
                                self.params.max_quote_chars,
                                lambda w: WINDOW_KIND_WEIGHT * _kind_bonus(wants, w, nq) if wants else 0.0)
         p = best.passage
@@ -190,7 +205,7 @@ class ExtractiveAnswerer:
         if len(stems) > STEM_CACHE_WORDS:  # bounded: a long-lived engine sees many words
             stems.clear()
         slot = read_slot(nq, self.stem)
-        seq = tuple(s for w in quote.split() if (s := self.stem(w)))
+        seq = tuple(s for w in quote.split() if (s := self._stem_of_word(w)))
         quote_stems = frozenset(seq)
         q_unique = set(got.query_stems)
         # The share of the question's weight in stems no passage holds (the highest IDF).
@@ -230,6 +245,12 @@ class ExtractiveAnswerer:
         """A text's normalized words and their stems (qa.slots looks for the slot's filler)."""
         words = tuple(re.findall(r"[\w%٪]+", normalize(text)))
         return words, tuple(self._stem_cached(w, cache) for w in words)
+
+    def _stem_of_word(self, word: str) -> str | None:
+        """`stem`, remembered per word as written (a long sentence's every word is stemmed)."""
+        if len(self._raw_stems) > STEM_CACHE_WORDS:  # bounded, like the slot's cache
+            self._raw_stems.clear()
+        return self._stem_cached(word, self._raw_stems)
 
     def _stem_cached(self, word: str, cache: dict[str, str | None]) -> str | None:
         # One get, no check-then-read: `serve` answers from many threads, and another

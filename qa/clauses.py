@@ -136,6 +136,7 @@ def best_window(text: str, span: Span, q_stems: set[str], idf: dict[str, float],
     words = [(m.start() + span.start, m.end() + span.start)
              for m in re.finditer(r"\S+", text[span.start : span.end])]
     stems = [stem(text[a:b]) for a, b in words]
+    norm, starts, ends = normalized_words(text, words) if bonus is not None else ("", [], [])
     weight = {t: idf.get(t, 1.0) for t in q_stems}
     best, best_score = None, -1.0
     j = 0
@@ -148,7 +149,7 @@ def best_window(text: str, span: Span, q_stems: set[str], idf: dict[str, float],
         covered = {s for s in stems[i : j + 1] if s in weight}
         score = sum(weight[t] for t in covered)
         if bonus is not None:
-            score += bonus(normalize(text[a : words[j][1]]))
+            score += bonus(norm[starts[i] : ends[j]])  # == normalize(text[a : words[j][1]])
         before = text[max(span.start, a - 2) : a]
         if i == 0 or any(c in before for c in "،,;؛:"):
             score += 1e-3  # a clause start reads better
@@ -158,3 +159,27 @@ def best_window(text: str, span: Span, q_stems: set[str], idf: dict[str, float],
         cut = text.rfind(" ", span.start, span.start + limit)
         return Span(span.start, cut if cut > span.start else span.start + limit)
     return best
+
+
+def normalized_words(text: str, words: list[tuple[int, int]]) -> tuple[str, list[int], list[int]]:
+    """The normalized text of the run of `words` (consecutive (start, end) spans of
+    text, white space between them), with each word's start and end in it, so that
+    norm[starts[i]:ends[j]] == normalize(text[words[i][0]:words[j][1]]) without
+    normalizing every window again: normalization works character by character once
+    marks are composed onto their letter, and never across white space."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos, prev = 0, None
+    for a, b in words:
+        if prev is not None:
+            gap = normalize(text[prev:a])
+            pieces.append(gap)
+            pos += len(gap)
+        word = normalize(text[a:b])
+        starts.append(pos)
+        pieces.append(word)
+        pos += len(word)
+        ends.append(pos)
+        prev = b
+    return "".join(pieces), starts, ends

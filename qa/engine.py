@@ -47,6 +47,7 @@ from qa.transliteration import NameMatcher
 from qa.types import Answer, Passage
 
 log = logging.getLogger("isnad.engine")
+LANGUAGE_MEMO_CHUNKS = 100_000  # passage languages an engine keeps per loaded index
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class _Loaded:
     answerer: ExtractiveAnswerer
     corpus_language: str
     names: NameMatcher  # Latin-script names -> their Arabic spellings in this index
+    # chunk_id -> the passage's language, judged once (counting its letters is not free,
+    # and every question judges its top passages)
+    languages: dict[str, str]
 
 
 class Isnad:
@@ -93,7 +97,7 @@ class Isnad:
             self.settings.answer, stem=lambda w: next(iter(analyzer.analyze(w).stems), None),
             doc_date=dates.get, n_chunks=store.manifest.n_chunks)
         self._loaded = _Loaded(store, HybridRetriever(store, self.embedder, self.settings.retrieval),
-                               answerer, _majority_language(store), NameMatcher(store.vocabulary))
+                               answerer, _majority_language(store), NameMatcher(store.vocabulary), {})
 
     store = property(lambda self: self._loaded.store)
     retriever = property(lambda self: self._loaded.retriever)
@@ -251,7 +255,8 @@ class Isnad:
         loaded = self._loaded  # one generation for the whole question
         got = self._retrieve(loaded, q, clean_k(k, self.settings.k), context)
         t1 = time.perf_counter()
-        cross = _cross_lingual(q.language, got.passages, self.settings.answer.passages_considered_cross_lingual)
+        depth = self.settings.answer.passages_considered_cross_lingual
+        cross = _cross_lingual(q.language, [_language(loaded.languages, p) for p in got.passages[:depth]])
         composed = loaded.answerer.compose(
             q.text, got, loaded.store.document_text,
             (lambda texts: self._sentence_vectors(loaded.store, texts)) if cross else None,
@@ -294,13 +299,24 @@ class Isnad:
         }
 
 
-def _cross_lingual(asked_in: str, passages: list[Passage], depth: int) -> bool:
+def _cross_lingual(asked_in: str, languages: list[str]) -> bool:
     """Cross-lingual is a property of the question and the passages it may be answered
-    from, not of the corpus: then sentences are chosen by similarity (in any language).
-    One passage in another language (an English abstract beside Arabic text) does not
-    make the question cross-lingual: the first passage's language, or most of them."""
-    other = [guess_language(p.text) != asked_in for p in passages[:depth]]
+    from (their `languages`, best first), not of the corpus: then sentences are chosen by
+    similarity (in any language). One passage in another language (an English abstract
+    beside Arabic text) does not make the question cross-lingual: the first passage's
+    language, or most of them."""
+    other = [lang != asked_in for lang in languages]
     return bool(other) and (other[0] or 2 * sum(other) > len(other))
+
+
+def _language(memo: dict[str, str], passage: Passage) -> str:
+    """The passage's language, memoized by chunk id (one loaded index: a chunk's text is fixed)."""
+    lang = memo.get(passage.chunk_id)
+    if lang is None:
+        if len(memo) > LANGUAGE_MEMO_CHUNKS:
+            memo.clear()
+        lang = memo[passage.chunk_id] = guess_language(passage.text)
+    return lang
 
 
 def _majority_language(store: SearchIndex) -> str:
