@@ -17,3 +17,13 @@ def idf_coverage(terms: Iterable[str], have: Iterable[str], idf: dict[str, float
     if not total:
         return 0.0
     return sum(idf.get(t, 1.0) for t in terms.intersection(have)) / total
+
+
+def idf_coverage_of(terms: Iterable[str], idf: dict[str, float]):
+    """`idf_coverage` of these terms, as a function of `have` alone: the question's own
+    weight summed once, not once per sentence (the same sums, so the same floats)."""
+    terms = set(terms)
+    total = sum(idf.get(t, 1.0) for t in terms)
+    if not total:
+        return lambda have: 0.0
+    return lambda have: sum(idf.get(t, 1.0) for t in terms.intersection(have)) / total

@@ -14,7 +14,7 @@ import numpy as np
 from corpus.language import guess_language
 from index import Embedder, SearchIndex, StoredChunk, StoredSentence
 from qa.clauses import reference_share
-from qa.coverage import idf_coverage
+from qa.coverage import idf_coverage, idf_coverage_of
 from qa.settings import RetrievalParams
 from qa.types import Passage
 
@@ -113,7 +113,8 @@ class HybridRetriever:
         # Re-rank the head of the list by the best single sentence's coverage (in any
         # language: the lexical query may hold the Arabic spelling of a Latin name).
         if p.coverage_weight and q_stems:
-            best = {cid: max((idf_coverage(q_stems, s.stems, idf) for s in sentences[cid]), default=0.0)
+            covers = idf_coverage_of(q_stems, idf)
+            best = {cid: max((covers(s.stems) for s in sentences[cid]), default=0.0)
                     for cid in sentences if cid not in asides}
             bonus = _minmax(list(best.items()))
             fused = sorted(
