@@ -149,3 +149,32 @@ def test_a_sentence_worded_otherwise_rises_by_its_stored_vector():
     assert got_text(on[0]) == second
     assert sorted(s.score for s in on) == sorted(s.score for s in off)
     assert got_text(off[0]) == first
+
+
+WIND = ("تقع محطة الرياح الجديدة في تلال الغيم شمال البلاد، وقد بدأ العمل فيها عام 2021. "
+        "تنتج المحطة 320 ميغاواط من الكهرباء عند التشغيل الكامل. "
+        "تضم المحطة 80 توربينا موزعة على خمسة تلال.")
+
+
+def test_a_sentence_naming_its_subject_by_a_common_noun_counts_the_subject_named_before():
+    # «المحطة» is «محطة الرياح في تلال الغيم» of the sentence before: the sentence with
+    # the figure answers, though the first one holds more of the question's words.
+    docs = Docs(wind=WIND)
+    q = "كم ميغاواط تنتج محطة الرياح في تلال الغيم؟"
+    got = docs.retrieved(q, [("wind", 1.0)])
+    # (the kind of answer left out: both sentences hold a number)
+    with_context = answerer(max_quote_sentences=1, sentence_kind_weight=0.0).compose(q, got, docs.text)
+    assert with_context.citations[0].quote.startswith("تنتج المحطة 320 ميغاواط")
+    alone = answerer(max_quote_sentences=1, sentence_kind_weight=0.0, sentence_context_share=0.0)
+    assert alone.compose(q, got, docs.text).citations[0].quote.startswith("تقع محطة الرياح")
+
+
+def test_a_table_row_is_quotable_though_as_short_as_a_heading():
+    table = ("صادرات شركة الفجر للأسمنت\n"
+             "تنتج شركة الفجر الأسمنت منذ عام 1998، وتصدر إنتاجها إلى دول الخليج.\n"
+             "السنة: 2023 — الصادرات بالطن: 547000\n"
+             "السنة: 2024 — الصادرات بالطن: 585000\n")
+    docs = Docs(cement=table)
+    q = "كم بلغت صادرات شركة الفجر للأسمنت بالطن في عام 2024؟"
+    c = answerer(max_quote_sentences=1).compose(q, docs.retrieved(q, [("cement", 1.0)]), docs.text).citations[0]
+    assert c.quote == "السنة: 2024 — الصادرات بالطن: 585000"
