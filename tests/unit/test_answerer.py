@@ -1,6 +1,8 @@
 """qa.answerer: which sentence is quoted, how much of it, with exact offsets."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from corpus.normalize import normalize
@@ -156,15 +158,16 @@ WIND = ("تقع محطة الرياح الجديدة في تلال الغيم ش
         "تضم المحطة 80 توربينا موزعة على خمسة تلال.")
 
 
-def test_a_sentence_naming_its_subject_by_a_common_noun_counts_the_subject_named_before():
-    # «المحطة» is «محطة الرياح في تلال الغيم» of the sentence before: the sentence with
-    # the figure answers, though the first one holds more of the question's words.
+def test_a_sentence_under_a_title_counts_the_subject_the_title_names():
+    # «المحطة» is the «محطة الرياح في تلال الغيم» of the document's title: the sentence
+    # with the figure answers, though the first one holds more of the question's words.
     docs = Docs(wind=WIND)
     q = "كم ميغاواط تنتج محطة الرياح في تلال الغيم؟"
     got = docs.retrieved(q, [("wind", 1.0)])
+    got.passages[0] = dataclasses.replace(got.passages[0], title="مشروع محطة الرياح في تلال الغيم")
     # (the kind of answer left out: both sentences hold a number)
-    with_context = answerer(max_quote_sentences=1, sentence_kind_weight=0.0).compose(q, got, docs.text)
-    assert with_context.citations[0].quote.startswith("تنتج المحطة 320 ميغاواط")
+    with_title = answerer(max_quote_sentences=1, sentence_kind_weight=0.0).compose(q, got, docs.text)
+    assert with_title.citations[0].quote.startswith("تنتج المحطة 320 ميغاواط")
     alone = answerer(max_quote_sentences=1, sentence_kind_weight=0.0, sentence_context_share=0.0)
     assert alone.compose(q, got, docs.text).citations[0].quote.startswith("تقع محطة الرياح")
 
