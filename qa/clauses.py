@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from corpus.normalize import normalize
 from corpus.sentences import Span
+from corpus.textblocks import ROW_SEPARATOR
 from qa.settings import BIBLIOGRAPHY_LOOKBACK_CHARS, HEADING_MAX_WORDS, MIN_QUOTE_WORDS, TITLE_MAX_WORDS
 
 _URL = re.compile(r"<?(?:https?://|www\.|file:///)\S+>?")
@@ -103,13 +104,20 @@ def quotable(text: str, span: Span, author_question: bool = False) -> bool:
         return False
     if line.strip().endswith(":") and len(line.split()) <= HEADING_MAX_WORDS:
         return False
-    if sentence.strip() == line.strip() and _is_title(line):
+    if sentence.strip() == line.strip() and _is_title(line) and not _is_table_row(line):
         return False
     # A source line whose link sits on the next (non-blank) line.
     nxt = _next_line(text, line_end)
     if nxt and _URL.fullmatch(nxt) and len(line.split()) <= 25:
         return False
     return not in_bibliography(text, span.start)
+
+
+def _is_table_row(line: str) -> bool:
+    """A table row as the readers write it («السنة: 2024 — الصادرات بالطن: 585000»): data
+    that answers, though as short as a heading."""
+    cells = line.split(ROW_SEPARATOR)
+    return len(cells) >= 2 and all(":" in c for c in cells)
 
 
 def _next_line(text: str, line_end: int, max_blank: int = 2) -> str:

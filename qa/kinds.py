@@ -27,6 +27,8 @@ _MONTHS = re.compile(
     r"january|february|march|april|may|june|july|august|september|october|november|december)"
 )
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+# A year said as one («عام 2021», «منذ 1998»): a date, not the count or amount «كم» asks for.
+_SAID_YEAR = re.compile(r"(?:عام|العام|سنه|السنه|منذ)\s+(1[0-9]\d\d|20\d\d)\b")
 # Number words: counts in ARCD/XQuAD answers are often written out.
 _NUMBER_WORDS = re.compile(
     r"(^|\s)[وب]?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مائه|مئه|مئات|الف|الاف|مليون|ملايين|"
@@ -58,7 +60,7 @@ def holds_kind(kind: str, norm_text: str, norm_question: str = "") -> bool:
             m.group(0) for m in _MONTHS.finditer(norm_question)}
         return bool(years or months)
     if kind == "number":
-        asked = set(_DIGITS.findall(norm_question))
+        asked = set(_DIGITS.findall(norm_question)) | set(_SAID_YEAR.findall(norm_text))
         if set(_DIGITS.findall(norm_text)) - asked:
             return True
         asked_words = {m.group(0).strip() for m in _NUMBER_WORDS.finditer(norm_question)}

@@ -72,6 +72,14 @@ def test_a_kind_echoed_from_the_question_does_not_count():
     assert asks_author(normalize("من كتب هذه الدراسة؟")) and not asks_author(normalize("من فاز؟"))
 
 
+def test_a_year_said_as_one_is_no_count():
+    q = normalize("كم ميغاواط تنتج المحطة؟")
+    assert not holds_kind("number", normalize("بدأ العمل في المحطة عام 2021."), q)
+    assert not holds_kind("number", normalize("تعمل الشركة منذ 1998."), q)
+    assert holds_kind("number", normalize("تنتج المحطة 320 ميغاواط."), q)
+    assert holds_kind("number", normalize("بلغ عدد السكان 2021 نسمة."), q)  # a count, though year-shaped
+
+
 def composed(evidence_: Evidence | None, coverage: float = 1.0, dense: float = 0.9) -> Composed:
     return Composed("الجواب [1]", [], coverage, dense, evidence_)
 

@@ -1,6 +1,8 @@
 """qa.answerer: which sentence is quoted, how much of it, with exact offsets."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from corpus.normalize import normalize
@@ -149,3 +151,33 @@ def test_a_sentence_worded_otherwise_rises_by_its_stored_vector():
     assert got_text(on[0]) == second
     assert sorted(s.score for s in on) == sorted(s.score for s in off)
     assert got_text(off[0]) == first
+
+
+WIND = ("تقع محطة الرياح الجديدة في تلال الغيم شمال البلاد، وقد بدأ العمل فيها عام 2021. "
+        "تنتج المحطة 320 ميغاواط من الكهرباء عند التشغيل الكامل. "
+        "تضم المحطة 80 توربينا موزعة على خمسة تلال.")
+
+
+def test_a_sentence_under_a_title_counts_the_subject_the_title_names():
+    # «المحطة» is the «محطة الرياح في تلال الغيم» of the document's title: the sentence
+    # with the figure answers, though the first one holds more of the question's words.
+    docs = Docs(wind=WIND)
+    q = "كم ميغاواط تنتج محطة الرياح في تلال الغيم؟"
+    got = docs.retrieved(q, [("wind", 1.0)])
+    got.passages[0] = dataclasses.replace(got.passages[0], title="مشروع محطة الرياح في تلال الغيم")
+    # (the kind of answer left out: both sentences hold a number)
+    with_title = answerer(max_quote_sentences=1, sentence_kind_weight=0.0).compose(q, got, docs.text)
+    assert with_title.citations[0].quote.startswith("تنتج المحطة 320 ميغاواط")
+    alone = answerer(max_quote_sentences=1, sentence_kind_weight=0.0, sentence_context_share=0.0)
+    assert alone.compose(q, got, docs.text).citations[0].quote.startswith("تقع محطة الرياح")
+
+
+def test_a_table_row_is_quotable_though_as_short_as_a_heading():
+    table = ("صادرات شركة الفجر للأسمنت\n"
+             "تنتج شركة الفجر الأسمنت منذ عام 1998، وتصدر إنتاجها إلى دول الخليج.\n"
+             "السنة: 2023 — الصادرات بالطن: 547000\n"
+             "السنة: 2024 — الصادرات بالطن: 585000\n")
+    docs = Docs(cement=table)
+    q = "كم بلغت صادرات شركة الفجر للأسمنت بالطن في عام 2024؟"
+    c = answerer(max_quote_sentences=1).compose(q, docs.retrieved(q, [("cement", 1.0)]), docs.text).citations[0]
+    assert c.quote == "السنة: 2024 — الصادرات بالطن: 585000"
