@@ -61,3 +61,28 @@ def test_without_a_stored_vector_the_passage_similarity_stands_in():
 
 def test_a_sentence_closer_to_the_question_is_more_answerable():
     assert answerability(evidence(Q, ANSWER, sentence_dense=0.93)) > answerability(evidence(Q, ANSWER, sentence_dense=0.80))
+
+
+def test_the_threshold_budget_can_count_only_answers_whose_quote_holds_the_gold():
+    from evals.train_answerability import fit
+
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.r_[np.ones(n // 2, int), np.zeros(n // 2, int)]
+    x = rng.normal(0.0, 0.05, (n, len(FEATURES)))
+    x[:, FEATURES.index("coverage")] += np.where(y == 1, 0.7, 0.3)
+    # ten answerable questions that look like near-misses, and whose quote misses the gold
+    broken = np.zeros(n, bool)
+    broken[:10] = True
+    x[broken, FEATURES.index("coverage")] = 0.1
+    good = (y == 1) & ~broken
+    every = fit(x, y, 0.01)
+    correct = fit(x, y, 0.01, counted=(y == 0) | good)
+    # over all answerables the budget goes on the broken ones: a threshold below them;
+    # over the correct ones only, it rises above them
+    assert every["threshold"] < correct["threshold"]
+    from qa.answerability import AnswerabilityModel
+
+    m = AnswerabilityModel.from_json(correct)
+    assert all(m.probability(row) < m.threshold for row in x[broken])
+    assert sum(m.probability(row) < m.threshold for row in x[good]) <= 1
