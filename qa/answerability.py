@@ -6,7 +6,9 @@ it lacks is evidence that a real answer has:
 - the kind of answer asked for (a number for «كم», a date or year for «متى», a name
   for «من») present in the quote and not merely an echo of the question;
 - the question's rare terms covered in the same clause, not spread over a passage;
-- agreement: the quote clearly ahead of what other passages offer.
+- agreement: the quote clearly ahead of what other passages offer;
+- the quoted sentence itself close to the question in the embedding space (its vector
+  is stored at build time), not only its passage.
 
 These features are combined by a logistic model whose weights are trained by
 `evals/train_answerability.py` on the held-out near-miss suite of ARCD-train and
@@ -53,13 +55,18 @@ class Evidence:
     quote_words: tuple[tuple[str, ...], tuple[str | None, ...]] = ((), ())  # normalized words, stems
     # The same for every quotable sentence of the top passages (is the slot filled anywhere?).
     top_sentences: tuple[tuple[tuple[str, ...], tuple[str | None, ...]], ...] = ()
+    # Cosine of the question to the quoted sentence's build-time vector (None: not stored,
+    # e.g. a short line; the passage's `dense` stands in). A passage vector blurs a long
+    # passage: the sentence that states the fact matches the question more closely than
+    # a neighbour about the same entities does.
+    sentence_dense: float | None = None
 
 
 FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "dense",
             "kind_wanted", "kind_found", "kind_missing", "who_found", "margin", "passage_gap",
             "q_terms", "agree", "phrase", "unseen", "coverage_x_dense",
             "top_coverage", "missing_abs", "slot_wanted", "slot_quote", "slot_top", "year_absent",
-            "nisba_absent", "focus_unseen")
+            "nisba_absent", "focus_unseen", "sentence_dense")
 
 
 def features(ev: Evidence) -> np.ndarray:
@@ -100,6 +107,7 @@ def features(ev: Evidence) -> np.ndarray:
         idf_coverage(q, ev.top_stems, ev.idf),
         min(1.0, max(missing, default=0.0) / (ev.idf_ceiling or 1.0)),
         *slot_features(ev),
+        ev.dense if ev.sentence_dense is None else ev.sentence_dense,
     ], dtype=np.float64)
 
 

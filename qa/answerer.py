@@ -192,7 +192,10 @@ class ExtractiveAnswerer:
         answer = f"{as_prose(quote)} [1]"
         if wants == "date":
             answer += self._relative_date_note(got_text(best), p.doc_id, nq)
-        evidence = None if embed is not None else self._evidence(question, quote, best, ranked, got, wants, nq)
+        evidence = None
+        if embed is None:
+            evidence = self._evidence(question, quote, best, ranked, got, wants, nq,
+                                      _quote_similarity(got, p, span, stored))
         return Composed(answer, [citation], best.coverage, got.dense.get(p.chunk_id, 0.0), evidence)
 
     def _relative_date_note(self, quote: str, doc_id: str, nq: str) -> str:
@@ -206,7 +209,7 @@ class ExtractiveAnswerer:
             return " (تاريخ نسبي؛ الوثيقة غير مؤرخة)"
         return f" (تاريخ نسبي، بالنسبة إلى تاريخ الوثيقة: {date})"
 
-    def _evidence(self, question, quote, best, ranked, got, wants, nq) -> Evidence:
+    def _evidence(self, question, quote, best, ranked, got, wants, nq, sentence_dense=None) -> Evidence:
         stems = self._stems_seen
         if len(stems) > STEM_CACHE_WORDS:  # bounded: a long-lived engine sees many words
             stems.clear()
@@ -240,6 +243,7 @@ class ExtractiveAnswerer:
             # only sentences that hold the focus can fill the slot (their stems are stored)
             top_sentences=tuple(self._words(got_text(s), stems) for s in ranked
                                 if slot.kind and self._holds_focus(s, got, slot.focus)),
+            sentence_dense=sentence_dense,
         )
 
     @staticmethod
@@ -297,6 +301,19 @@ def got_text(s: ScoredSentence) -> str:
     """A ranked sentence's text (its passage holds it; offsets are the document's)."""
     p = s.passage
     return p.text[s.span.start - p.start : s.span.end - p.start]
+
+
+def _quote_similarity(got: Retrieved, p: Passage, span: Span,
+                      stored: Callable[[list[str]], dict[str, np.ndarray]] | None) -> float | None:
+    """The best cosine to the question of the stored sentence vectors the quote spans (build
+    time vectors, usually already looked up by the retriever); None when none is stored."""
+    if stored is None:
+        return None
+    texts = [p.text[s.start - p.start : s.end - p.start] for s in got.sentences.get(p.chunk_id, [])
+             if s.start < span.end and span.start < s.end]
+    vectors = stored(texts) if texts else {}
+    sims = [float(vectors[t] @ got.query_vector) for t in texts if t in vectors]
+    return max(sims) if sims else None
 
 
 def as_prose(quote: str) -> str:
