@@ -11,7 +11,8 @@ session's shipped-corpus index. A README command that breaks fails this test.
 Not run as written, each for the reason given in SKIPPED / ADAPTED below:
 commands that need a service or a model this machine does not have, the test suite
 itself, and evaluations too long for CI (run with `--limit 3` added instead: the
-same options, the same code path, fewer questions).
+same options, the same code path, fewer questions; and over the benchmarks cut to
+their first two articles, so that their suite indexes are small).
 
 `python3 -m ui ARGS` is run as `isnad ARGS`: `python3 -m ui` only creates .venv and
 then execs `.venv/bin/isnad ARGS` (ui/__main__.py); creating a venv inside the test
@@ -181,16 +182,33 @@ def _blocks_to_run():
     return params
 
 
+def first_articles(source: Path, target: Path, articles: int) -> None:
+    """A SQuAD-format benchmark file cut to its first `articles` articles."""
+    data = json.loads(source.read_text(encoding="utf-8"))
+    data["data"] = data["data"][:articles]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
 @pytest.mark.parametrize("block", _blocks_to_run())
 def test_readme_block_runs_as_written(block, readme_env, request):
-    from evals.benchmarks import benchmarks_root
+    from evals.benchmarks import ARCD_TEST_FILE, ARCD_TRAIN_FILE, XQUAD_AR_FILE, benchmarks_root
 
     cwd, env, home = readme_env
     if any(" eval " in f" {c} " for c in block):
         if not (benchmarks_root() / "xquad_ar").exists():
             pytest.skip(f"the benchmarks are not in {benchmarks_root()}")
-        # Suite indexes persist for the session; the corpus suite uses the session's index.
-        env["ISNAD_EVALS_CACHE"] = str(request.getfixturevalue("suite_cache"))
+        # The benchmarks cut to their first articles: the commands, options and code path
+        # as written, over small suite indexes (whole ones cost CI minutes of embedding;
+        # the figures on whole benchmarks are the quality gates' of test_evals.py). The
+        # corpus suite uses the session's index.
+        small = cwd.parent / "benchmarks"
+        for name in (XQUAD_AR_FILE, ARCD_TRAIN_FILE, ARCD_TEST_FILE):
+            first_articles(benchmarks_root() / name, small / name, articles=2)
+        cache = cwd.parent / "suite-cache"
+        cache.mkdir()
+        (cache / "corpus").symlink_to(request.getfixturevalue("shipped_home"), target_is_directory=True)
+        env["ISNAD_BENCHMARKS"], env["ISNAD_EVALS_CACHE"] = str(small), str(cache)
     ran = 0
     for cmd in block:
         if skip_reason(cmd):
