@@ -127,16 +127,22 @@ def quote_contains(quote: str | None, answers: list[str] | tuple[str, ...]) -> b
 
 
 # -- aggregate ---------------------------------------------------------------------------
+_NOTHING = "\0nothing retrieved"  # never a unit id
 def retrieval_metrics(records: list[QuestionRecord], metrics: list[str] | None = None) -> dict:
     """ranx figures over the answerable questions (mean over questions)."""
-    from ranx import Qrels, Run, evaluate
+    from ranx import evaluate
 
     metrics = metrics or RANX_METRICS
     judged = [r for r in records if r.answerable and r.relevant]
     if not judged:
         return {m: None for m in metrics} | {"n": 0}
-    qrels = Qrels({r.id: {u: 1 for u in r.relevant} for r in judged})
-    run = Run({r.id: {u: float(len(r.units) - i) for i, u in enumerate(r.units)} for r in judged})
+    # Plain dicts, not ranx's Qrels/Run: the same figures, but Qrels/Run compare their
+    # query ids through numba typed dicts, compiled anew in every process (~5 s an eval).
+    # (An empty ranking cannot be typed there: a question that got nothing ranks one
+    # placeholder that is never relevant.)
+    qrels = {r.id: {u: 1 for u in r.relevant} for r in judged}
+    run = {r.id: {u: float(len(r.units) - i) for i, u in enumerate(r.units)} or {_NOTHING: 0.0}
+           for r in judged}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numba type-safety chatter
         scores = evaluate(qrels, run, metrics)
