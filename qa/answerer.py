@@ -23,6 +23,7 @@ from qa.answerability import Evidence
 from qa.clauses import best_window
 from qa.clauses import quotable as quotable_span
 from qa.coverage import idf_coverage as coverage
+from qa.coverage import idf_coverage_of
 from qa.kinds import RELATIVE_DATE, answer_kind, asks_author, holds_kind
 from qa.retriever import Retrieved
 from qa.settings import (CROSS_LINGUAL_PASSAGE_WEIGHT, CROSS_LINGUAL_SIMILARITY_WEIGHT, RELATIVE_DATE_KIND,
@@ -87,6 +88,7 @@ class ExtractiveAnswerer:
         best_passage = max((p.score for p in top), default=1.0) or 1.0
         scored: list[ScoredSentence] = []
         prm = self.params
+        cover = idf_coverage_of(q_stems, got.idf)  # the question's weight summed once
         for p in top:
             text = doc_text(p.doc_id)
             # The document's title and the section's heading name what every sentence
@@ -97,8 +99,8 @@ class ExtractiveAnswerer:
             for s in got.sentences.get(p.chunk_id, []):
                 if not self._is_quotable(p.doc_id, text, s.start, s.end, author):
                     continue
-                cov = coverage(q_stems, s.stems, got.idf)
-                in_context = coverage(q_stems, s.stems | context, got.idf)
+                cov = cover(s.stems)
+                in_context = cover(s.stems | context)
                 kind = _kind_bonus(wants, normalize(text[s.start : s.end]), nq) if wants else 0.0
                 score = (prm.sentence_coverage_weight * (cov + prm.sentence_context_share * (in_context - cov))
                          + prm.sentence_passage_weight * (p.score / best_passage)

@@ -12,11 +12,7 @@ from collections.abc import Iterable
 
 def idf_coverage(terms: Iterable[str], have: Iterable[str], idf: dict[str, float]) -> float:
     """IDF-weighted share of `terms` (the question's stems) that `have` contains, in [0, 1]."""
-    terms = set(terms)
-    total = sum(idf.get(t, 1.0) for t in terms)
-    if not total:
-        return 0.0
-    return sum(idf.get(t, 1.0) for t in terms.intersection(have)) / total
+    return idf_coverage_of(terms, idf)(have)
 
 
 def idf_coverage_of(terms: Iterable[str], idf: dict[str, float]):
