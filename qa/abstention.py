@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from corpus.language import is_arabic
 from qa.answerability import answerability, load_model
 from qa.answerer import Composed
-from qa.settings import CROSS_LINGUAL_DENSE_FLOOR, CROSS_LINGUAL_DENSE_SPAN, AnswerParams
+from qa.settings import CROSS_LINGUAL_SENTENCE_FLOOR, CROSS_LINGUAL_SENTENCE_SPAN, AnswerParams
 from qa.types import Citation
 
 ABSTAIN_AR = "لا تتضمن الوثائق المتاحة إجابة عن هذا السؤال."
@@ -31,14 +31,13 @@ class Verdict:
 def answer_confidence(composed: Composed | None) -> float:
     """How sure Isnad is that the cited sentence answers the question, in [0, 1]: the
     answerability model (qa.answerability) on the quote's evidence; for a question in
-    another language than the corpus (no keywords to compare), the sentence's
-    similarity and its passage's."""
+    another language than the corpus (no keywords to compare), the cited sentence's
+    similarity to the question (Composed.coverage holds it there), scaled."""
     if composed is None:
         return 0.0
     if composed.evidence is not None:
         return answerability(composed.evidence)
-    dense = min(1.0, max(0.0, (composed.dense - CROSS_LINGUAL_DENSE_FLOOR) / CROSS_LINGUAL_DENSE_SPAN))
-    return 0.5 * composed.coverage + 0.5 * dense
+    return min(1.0, max(0.0, (composed.coverage - CROSS_LINGUAL_SENTENCE_FLOOR) / CROSS_LINGUAL_SENTENCE_SPAN))
 
 
 def threshold(params: AnswerParams, composed: Composed | None, cross_lingual: bool) -> float:

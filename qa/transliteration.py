@@ -6,6 +6,8 @@ romanized with `anyascii` (a maintained Unicode-to-ASCII transliteration library
 and reduced to a consonant skeleton; a Latin word of the question is reduced the
 same way and matched against those skeletons (exactly, or within one edit for
 longer names, since spellings differ: Tashkent / طشقند, Azerbaijan / أذربيجان).
+An Arabic word is also matched without its article and clitics (الكازاخي -> كازاخي), and
+a people's adjective finds its country too: Kazakh -> الكازاخي and كازاخستان, Turkic -> التركية.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ from qa.settings import FUZZY_FROM, MAX_SPELLINGS, MIN_SKELETON
 _DIGRAPHS = [("kh", "x"), ("sh", "S"), ("ch", "S"), ("gh", "k"), ("th", "t"), ("dh", "d"), ("zh", "j"), ("ph", "f")]
 _CLASSES = str.maketrans({"q": "k", "c": "k", "g": "k", "v": "f", "p": "b", "x": "x"})
 _DROP = re.compile(r"[aeiouyw'`h\W\d_]+")
+# The article and the clitics written before it (وال، بال، لل ...): الأوزبكي names as أوزبكي does.
+_ARTICLE = re.compile(r"^(?:[وفبكل]?ال|لل)(?=\w{3})")
+# English adjectives of peoples and languages: Turkish, Turkic, Azerbaijani, Chinese, Russian.
+_ADJECTIVE = re.compile(r"(?:ish|ic|ese|ian|i)$")
 _LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z'-]{3,}\b")
 # Capitalized words that are not names (question words, sentence starts).
 _NOT_NAMES = {
@@ -94,13 +100,23 @@ class NameMatcher:
             return self._by_skeleton, self._deletions
 
     def arabic_spellings(self, name: str) -> list[str]:
-        """Corpus words that spell `name` in Arabic script, most frequent first."""
-        sk = skeleton(name)
+        """Corpus words that spell `name` in Arabic script, most frequent first; for a
+        people's or language's adjective (Kazakh, Turkish, Azerbaijani) also its country's
+        name as the corpus writes it (كازاخستان, تركيا)."""
+        found = self._spellings(skeleton(name))
+        base = _ADJECTIVE.sub("", name) if len(name) > 5 else name
+        if base != name:
+            found += self._spellings(skeleton(base))
+        root = skeleton(base)  # a people's name as its country's: Uzbek -> Uzbekistan
+        country = self._spellings(root + "stn", fuzzy=False) if len(root) >= MIN_SKELETON else []
+        return list(dict.fromkeys(found[:MAX_SPELLINGS] + country[:MAX_SPELLINGS]))
+
+    def _spellings(self, sk: str, fuzzy: bool = True) -> list[str]:
         if len(sk) < MIN_SKELETON:
             return []
         table, deletions = self._tables()
         keys = {sk}
-        if len(sk) >= FUZZY_FROM:  # longer names: one edit apart still matches (Tashkent / طشقند)
+        if fuzzy and len(sk) >= FUZZY_FROM:  # longer names: one edit apart still matches (Tashkent / طشقند)
             near = set().union(*(deletions.get(v, set()) for v in _deletions(sk) | {sk}))
             keys |= {k for k in near if _within_one_edit(sk, k)}
         found = sorted((cw for k in keys for cw in table.get(k, [])), reverse=True)

@@ -84,11 +84,18 @@ def composed(evidence_: Evidence | None, coverage: float = 1.0, dense: float = 0
     return Composed("الجواب [1]", [], coverage, dense, evidence_)
 
 
-def test_cross_lingual_confidence_rests_on_coverage_and_similarity():
+def test_cross_lingual_confidence_rests_on_the_cited_sentences_similarity():
+    # Across languages Composed.coverage is the cited sentence's cosine to the question.
     assert answer_confidence(None) == 0.0
-    assert answer_confidence(composed(None, coverage=1.0, dense=0.9)) == pytest.approx(1.0)
-    assert answer_confidence(composed(None, coverage=0.0, dense=0.75)) == pytest.approx(0.0)
-    assert answer_confidence(composed(None, coverage=0.5, dense=0.825)) == pytest.approx(0.5)
+    assert answer_confidence(composed(None, coverage=0.86, dense=0.7)) == pytest.approx(1.0)
+    assert answer_confidence(composed(None, coverage=0.70, dense=0.9)) == pytest.approx(0.0)
+    assert answer_confidence(composed(None, coverage=0.80, dense=0.75)) == pytest.approx(0.5)
+    # the passage's cosine no longer decides: the same sentence, any passage, one confidence
+    assert answer_confidence(composed(None, coverage=0.8, dense=0.76)) == answer_confidence(
+        composed(None, coverage=0.8, dense=0.9))
+    p = AnswerParams()
+    assert decide("Q?", composed(None, coverage=0.80), p, cross_lingual=True).abstained is False
+    assert decide("Q?", composed(None, coverage=0.77), p, cross_lingual=True).abstained is True
 
 
 def test_thresholds():
