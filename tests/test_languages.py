@@ -34,6 +34,18 @@ def test_latin_names_become_their_arabic_spelling():
     assert set(expanded.split()) == {"بيرليك", "سمرقند"}
 
 
+def test_a_peoples_adjective_finds_its_country():
+    # "Kazakh", "Uzbek", "Azerbaijani" have no Arabic spelling of their own in a text that
+    # writes «الكازاخي»; they find the country's name as the corpus writes it.
+    names = NameMatcher(lambda: VOCABULARY + [("كازاخستان", 20), ("كازاخي", 2), ("الاصطناعي", 3)])
+    assert set(names.arabic_spellings("Kazakh")) == {"كازاخي", "كازاخستان"}
+    assert "اوزبكستان" in names.arabic_spellings("Uzbek")
+    assert "اذربيجان" in names.arabic_spellings("Azerbaijani")
+    # a short word is no people's name: "Wall" (l + stan) is not «الاصطناعي»
+    assert names.arabic_spellings("Wall") == []
+    assert "كازاخستان" in names.expand("When did the Kazakh parliament approve the bill?").split()
+
+
 def test_question_words_are_not_names():
     assert latin_names("What is Birlik 2025? Where was it held?") == ["Birlik"]
     assert latin_names("when was the treaty signed") == []
@@ -115,6 +127,25 @@ def test_mixed_folder_english_questions_about_both_languages(mixed_home):
     # The Arabic passages are searched beside the English ones, never set aside.
     d = _ask(mixed_home, "Who chaired the meeting of Central Asian defence ministers in Samarkand?")
     assert "samarkand.txt" in [p["doc_id"] for p in d["passages"][:2]]
+
+
+@pytest.mark.slow
+def test_english_questions_quote_the_arabic_sentence_that_answers(mixed_home):
+    # Asked in English about the Arabic document: the quote is the Arabic sentence that
+    # holds the answer (chosen by its stored vector), with exact offsets.
+    d = _ask(mixed_home, "Which exercise did the CSTO launch in Tajikistan?")
+    assert not d["abstained"], d["answer"]
+    c = d["citations"][0]
+    assert c["doc_id"] == "samarkand.txt" and "الأخوة الراسخة" in c["quote"]
+    text = (SHIPPED / "central-asia-defence-ministers-samarkand.txt").read_text(encoding="utf-8")
+    assert text[c["start"] : c["end"]] == c["quote"]
+    d = _ask(mixed_home, "Which country took Turkmenistan's place in the Birlik 2025 exercise?")
+    assert not d["abstained"], d["answer"]
+    assert "التي حلت محل تركمانستان" in d["citations"][0]["quote"]
+    # A world fact the documents do not hold is refused, in English.
+    d = _ask(mixed_home, "Who wrote the novel War and Peace?")
+    assert d["abstained"] and d["citations"] == []
+    assert d["answer"] == "The documents available do not contain an answer to this question."
 
 
 @pytest.mark.slow
