@@ -6,8 +6,10 @@ romanized with `anyascii` (a maintained Unicode-to-ASCII transliteration library
 and reduced to a consonant skeleton; a Latin word of the question is reduced the
 same way and matched against those skeletons (exactly, or within one edit for
 longer names, since spellings differ: Tashkent / طشقند, Azerbaijan / أذربيجان).
-An Arabic word is also matched without its article and clitics (الكازاخي -> كازاخي), and
-a people's adjective finds its country too: Kazakh -> الكازاخي and كازاخستان, Turkic -> التركية.
+A name no word spells as written is looked for among words written with the article
+(Kremlin -> الكرملين, Kazakh -> الكازاخي; not for every name: «التركية», «البنك» would then
+answer Turkey, Bank), and a people's adjective finds its country too (Kazakh -> كازاخستان,
+Uzbek -> أوزبكستان, Azerbaijani -> أذربيجان).
 """
 from __future__ import annotations
 
@@ -25,10 +27,11 @@ from qa.settings import FUZZY_FROM, MAX_SPELLINGS, MIN_SKELETON
 _DIGRAPHS = [("kh", "x"), ("sh", "S"), ("ch", "S"), ("gh", "k"), ("th", "t"), ("dh", "d"), ("zh", "j"), ("ph", "f")]
 _CLASSES = str.maketrans({"q": "k", "c": "k", "g": "k", "v": "f", "p": "b", "x": "x"})
 _DROP = re.compile(r"[aeiouyw'`h\W\d_]+")
-# The article and the clitics written before it (وال، بال، لل ...): الأوزبكي names as أوزبكي does.
+# The article and the clitics written before it (وال، بال، لل ...).
 _ARTICLE = re.compile(r"^(?:[وفبكل]?ال|لل)(?=\w{3})")
-# English adjectives of peoples and languages: Turkish, Turkic, Azerbaijani, Chinese, Russian.
+# English adjectives of peoples and languages: Turkish, Turkic, Azerbaijani.
 _ADJECTIVE = re.compile(r"(?:ish|ic|ese|ian|i)$")
+_Table = dict[str, list[tuple[int, str]]]  # skeleton -> [(document count, word)]
 _LATIN_WORD = re.compile(r"\b[A-Za-z][A-Za-z'-]{3,}\b")
 # Capitalized words that are not names (question words, sentence starts).
 _NOT_NAMES = {
@@ -77,44 +80,53 @@ class NameMatcher:
     def __init__(self, vocabulary: Callable[[], Iterable[tuple[str, int]]]) -> None:
         """`vocabulary`: called once, on first use: (word, document count) pairs."""
         self._vocabulary = vocabulary
-        self._by_skeleton: dict[str, list[tuple[int, str]]] | None = None
+        self._by_skeleton: _Table | None = None
+        self._articled: _Table = {}  # skeleton without the article -> words written with it
         self._deletions: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
-    def _tables(self) -> tuple[dict[str, list[tuple[int, str]]], dict[str, set[str]]]:
-        """(skeleton -> [(count, word)], one-deletion variant -> skeletons) of the vocabulary."""
+    def _tables(self) -> tuple[_Table, dict[str, set[str]], _Table]:
+        """(skeleton -> [(count, word)], one-deletion variant -> skeletons, the same as the
+        first for words written with the article, keyed without it) of the vocabulary."""
         with self._lock:
             if self._by_skeleton is None:
-                table: dict[str, list[tuple[int, str]]] = {}
+                table: _Table = {}
+                articled: _Table = {}
                 for word, count in self._vocabulary():
                     if has_arabic(word):
                         sk = skeleton(word)
                         if len(sk) >= MIN_SKELETON:
                             table.setdefault(sk, []).append((count, word))
+                        bare = _ARTICLE.sub("", word)
+                        if bare != word and len(skeleton(bare)) >= MIN_SKELETON:
+                            articled.setdefault(skeleton(bare), []).append((count, word))
                 deletions: dict[str, set[str]] = {}
                 for sk in table:
                     if len(sk) >= FUZZY_FROM - 1:
                         for variant in _deletions(sk) | {sk}:
                             deletions.setdefault(variant, set()).add(sk)
-                self._by_skeleton, self._deletions = table, deletions
-            return self._by_skeleton, self._deletions
+                self._by_skeleton, self._deletions, self._articled = table, deletions, articled
+            return self._by_skeleton, self._deletions, self._articled
 
     def arabic_spellings(self, name: str) -> list[str]:
         """Corpus words that spell `name` in Arabic script, most frequent first; for a
-        people's or language's adjective (Kazakh, Turkish, Azerbaijani) also its country's
-        name as the corpus writes it (كازاخستان, تركيا)."""
+        people's adjective (Kazakh, Azerbaijani) also its country's name as the corpus
+        writes it (كازاخستان, أذربيجان)."""
         found = self._spellings(skeleton(name))
         base = _ADJECTIVE.sub("", name) if len(name) > 5 else name
         if base != name:
             found += self._spellings(skeleton(base))
+        if not found:  # only with the article in the text: Kazakh -> الكازاخي
+            found = self._spellings(skeleton(name), fuzzy=False, table=self._tables()[2])
         root = skeleton(base)  # a people's name as its country's: Uzbek -> Uzbekistan
         country = self._spellings(root + "stn", fuzzy=False) if len(root) >= MIN_SKELETON else []
         return list(dict.fromkeys(found[:MAX_SPELLINGS] + country[:MAX_SPELLINGS]))
 
-    def _spellings(self, sk: str, fuzzy: bool = True) -> list[str]:
+    def _spellings(self, sk: str, fuzzy: bool = True, table: _Table | None = None) -> list[str]:
         if len(sk) < MIN_SKELETON:
             return []
-        table, deletions = self._tables()
+        plain, deletions, _ = self._tables()
+        table = plain if table is None else table
         keys = {sk}
         if fuzzy and len(sk) >= FUZZY_FROM:  # longer names: one edit apart still matches (Tashkent / طشقند)
             near = set().union(*(deletions.get(v, set()) for v in _deletions(sk) | {sk}))

@@ -37,13 +37,17 @@ def test_latin_names_become_their_arabic_spelling():
 def test_a_peoples_adjective_finds_its_country():
     # "Kazakh", "Uzbek", "Azerbaijani" have no Arabic spelling of their own in a text that
     # writes «الكازاخي»; they find the country's name as the corpus writes it.
-    names = NameMatcher(lambda: VOCABULARY + [("كازاخستان", 20), ("كازاخي", 2), ("الاصطناعي", 3)])
-    assert set(names.arabic_spellings("Kazakh")) == {"كازاخي", "كازاخستان"}
+    names = NameMatcher(lambda: VOCABULARY + [("كازاخستان", 20), ("الكازاخي", 2), ("الاصطناعي", 3),
+                                              ("الكرملين", 4), ("التركيه", 30), ("تركيا", 9)])
+    assert set(names.arabic_spellings("Kazakh")) == {"الكازاخي", "كازاخستان"}
     assert "اوزبكستان" in names.arabic_spellings("Uzbek")
     assert "اذربيجان" in names.arabic_spellings("Azerbaijani")
     # a short word is no people's name: "Wall" (l + stan) is not «الاصطناعي»
     assert names.arabic_spellings("Wall") == []
     assert "كازاخستان" in names.expand("When did the Kazakh parliament approve the bill?").split()
+    # the article form is the fallback of a name no word spells as written: Kremlin, not Turkey
+    assert names.arabic_spellings("Kremlin") == ["الكرملين"]
+    assert names.arabic_spellings("Turkey") == ["تركيا"]
 
 
 def test_question_words_are_not_names():
