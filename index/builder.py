@@ -12,6 +12,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -125,7 +126,7 @@ def build_locked(home, sources, embedder, params=None, rebuild=False, progress=N
     changes = find_changes(files, previous, report.skipped)
     report.removed, report.unchanged = changes.removed, changes.unchanged
     report.changed, report.added = changes.changed, changes.added
-    if previous and report.up_to_date:
+    if previous and report.up_to_date and not (params.sentence_vectors and _lacks_sentence_vectors(home)):
         _report_up_to_date(home, changes, report)
     else:
         _build_generation(home, changes, embedder, params, sources, report, progress, stage)
@@ -254,6 +255,16 @@ def _reusable_manifest(home: Path, embedder: Embedder, params: IndexParams, sour
         and manifest.sources == [str(s) for s in sources]
     )
     return manifest if same else None
+
+
+def _lacks_sentence_vectors(home: Path) -> bool:
+    """Whether the live index was built before sentence vectors were stored: such an
+    index embeds sentences at question time (seconds per question), so an otherwise
+    up-to-date build still writes a new generation that adds them."""
+    db_path = live_generation(home) / SQLITE_NAME
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentence_vectors'"
+                          ).fetchone() is None
 
 
 def _copy_sqlite(src: Path, dst: Path) -> None:

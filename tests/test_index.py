@@ -150,6 +150,28 @@ def test_unchanged_rebuild_is_up_to_date_with_zero_embeddings(home, corpus_dir):
     assert live_generation(home) == gen  # nothing rewritten
 
 
+def test_unchanged_index_without_sentence_vectors_gets_them(home, corpus_dir):
+    """An index from before sentence vectors (they were added in a later version) is
+    otherwise up to date; without them every cross-lingual question embeds sentences
+    at question time, so the next build adds them, and only them."""
+    from dataclasses import replace
+
+    _build(home, corpus_dir)
+    old = live_generation(home)
+    with_vectors = replace(PARAMS, sentence_vectors=True)
+    emb = FakeEmbedder()
+    report = build_index(home, [corpus_dir], emb, with_vectors, progress=False)
+    # the documents are unchanged (nothing re-chunked or re-embedded) ...
+    assert report.up_to_date and report.chunks_embedded == 0 and emb.n_passages > 0
+    assert live_generation(home) != old  # ... but a new generation holds the sentence vectors
+    db = sqlite3.connect(live_generation(home) / SQLITE_NAME)
+    assert db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0] == emb.n_passages
+    db.close()
+    again = FakeEmbedder()
+    assert build_index(home, [corpus_dir], again, with_vectors, progress=False).up_to_date
+    assert again.calls == 0
+
+
 @pytest.mark.parametrize("keep_cache", [True, False], ids=["cache", "no-cache"])
 def test_changing_one_document_embeds_only_its_chunks(home, corpus_dir, keep_cache):
     _, first = _build(home, corpus_dir)
