@@ -44,7 +44,13 @@ ENGLISH_STOPWORDS = frozenset(
     who whom when where why how did does do that this these those it its as into about
     """.split()
 )
-STOPWORDS = ARABIC_STOPWORDS | DIALECT_STOPWORDS | ENGLISH_STOPWORDS
+# Function words as users type them apart or misspell them: a bare article (ARCD questions
+# ending «... ؟ ال»), «بأي» / «لأي» / «بماذا» / «لمن», ذ typed as د («لمادا»), relative
+# pronouns spelt with a double lam («اللتي»). As keywords they match nothing or noise, and an
+# unmatched term still weighs in the question's IDF coverage (ARCD-train R@1 0.730 -> 0.736:
+# six questions ranked higher, none lower; own English/paraphrase questions unchanged).
+MISTYPED_STOPWORDS = frozenset("ال باي لاي بماذا لمن مادا لمادا بمادا هاذا اللتي اللذي".split())
+STOPWORDS = ARABIC_STOPWORDS | DIALECT_STOPWORDS | ENGLISH_STOPWORDS | MISTYPED_STOPWORDS
 
 def is_stopword(word: str) -> bool:
     """A stop word, or a dialect function word behind the conjunction و/ف («ووين», «فليش»)."""
