@@ -56,7 +56,9 @@ _NATIONS = tuple("""امريك فرنس الماني المان بريطان ا�
 # A nation named as a word: its stem above, then nothing or an ending of country or
 # people («تركيا», «الكازاخستانية», «الروس»); aliases are one nation («انكليز» = «انجليز»).
 _NATION_WORD = re.compile(r"^[وبلفك]?(?:ال)?(" + "|".join(sorted(_NATIONS, key=len, reverse=True))
-                          + r")(?:ستان|ستاني|ستانيه|ستانيين|ستانيون|يا|ي|يه|يين|يون|ان|اني|انيه|ين|ه)?$")
+                          + r")(?:ستان|ستاني|ستانيه|ستانيين|ستانيون|يا|ا|ي|يه|يين|يون|ان|اني|انيه|ين|ه)?$")
+# «بالانجليزية», «بالفرنسية»: a language («in English»), not a nation's fact.
+_LANGUAGE = re.compile(r"^بال\w+يه$")
 _NATION_ALIAS = {"انكليز": "انجليز", "قازاق": "كازاخ", "قرغيز": "قيرغيز", "المان": "الماني", "اذري": "اذربيجان",
                  "يابان": "ياباني"}
 FOCUS_WORDS = 2  # content words after the question word that make the focus
@@ -137,7 +139,8 @@ def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:
 
 def nations(norm_text: str) -> frozenset[str]:
     """The nations a normalized text names, as country or people («تركيا», «الأوزبكي»)."""
-    found = (m.group(1) for w in re.findall(r"\w+", norm_text) if (m := _NATION_WORD.match(w)))
+    found = (m.group(1) for w in re.findall(r"\w+", norm_text)
+             if not _LANGUAGE.match(w) and (m := _NATION_WORD.match(w)))
     return frozenset(_NATION_ALIAS.get(n, n) for n in found)
 
 
