@@ -2,8 +2,8 @@
 
 - another nation's fact: the question names a nation its cited passage never names, and
   the quote names another one (qa.slots.nation_mismatch, a veto);
-- the quote's lead: the quoted sentence clearly ahead of the next one (sentence_gap), the
-  best passage's cosine lead (dense_gap);
+- the quote's lead over the next sentence (sentence_gap) and the best passage's cosine lead
+  (dense_gap), measured for training (weight 0 in the shipped model: no gain in parity CV);
 - through the installed `isnad ask` on a small built index: the other nation's minister is
   refused, the one the document names is answered, with exact offsets.
 """
@@ -69,12 +69,12 @@ def test_a_quote_about_another_nation_is_refused_whatever_the_model_says():
     assert answerability(twin) > 0.0
 
 
-def test_a_quote_clearly_ahead_of_the_next_sentence_is_more_answerable():
+def test_the_quotes_lead_over_the_next_sentence_is_measured():
+    # computed for training (python -m evals.train_answerability); weight 0 in the shipped model
     ahead = evidence(Q, ANSWER, sentence_score=1.2, second_score=0.4)
     level = evidence(Q, ANSWER, sentence_score=1.2, second_score=1.19)
     assert named(ahead)["sentence_gap"] == pytest.approx(0.8)
     assert named(level)["sentence_gap"] == pytest.approx(0.01)
-    assert answerability(ahead) > answerability(level)
 
 
 def test_the_answerer_hands_on_the_lead_and_the_passage():
@@ -112,12 +112,13 @@ def test_isnad_ask_refuses_another_nations_minister_and_answers_the_one_named(tm
     (docs / "samarkand.txt").write_text(COUNCIL_DOC, encoding="utf-8")
     isnad = str(Path(sys.executable).with_name("isnad"))
     env = {**os.environ, "ISNAD_HOME": str(tmp_path / "home")}
-    built = subprocess.run([isnad, "index", "--docs", str(docs)], capture_output=True, text=True, env=env,
+    built = subprocess.run([isnad, "index", "--docs", str(docs)], capture_output=True, text=True, env=env, check=False,
                            timeout=600)
     assert built.returncode == 0, built.stderr
 
     def ask(q):
-        r = subprocess.run([isnad, "ask", q, "--json"], capture_output=True, text=True, env=env, timeout=300)
+        r = subprocess.run([isnad, "ask", q, "--json"], capture_output=True, text=True, env=env, timeout=300,
+                           check=False)
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
