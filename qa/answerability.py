@@ -28,7 +28,7 @@ from corpus.normalize import normalize
 from qa.coverage import idf_coverage
 from qa.kinds import answer_kind, holds_kind
 from qa.settings import OFF_CORPUS_MAX_TERMS, OFF_CORPUS_SHARE, YEAR_ABSENT_VETO
-from qa.slots import Slot, filled, nisbas_absent, years_absent
+from qa.slots import Slot, filled, nation_mismatch, nisbas_absent, years_absent
 
 MODEL_FILE = Path(__file__).resolve().parent / "answerability.json"
 
@@ -60,13 +60,20 @@ class Evidence:
     # passage: the sentence that states the fact matches the question more closely than
     # a neighbour about the same entities does.
     sentence_dense: float | None = None
+    # The second-best sentence's score (any passage) and the top passages' cosines to the
+    # question: an answer stands clearly ahead; a near-miss's neighbours about the same
+    # entities run level with it.
+    second_score: float = 0.0
+    passage_dense: tuple[float, ...] = ()
+    passage_text: str = ""  # the cited passage (does it name the question's nation?)
 
 
 FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "dense",
             "kind_wanted", "kind_found", "kind_missing", "who_found", "margin", "passage_gap",
             "q_terms", "agree", "phrase", "unseen", "coverage_x_dense",
             "top_coverage", "missing_abs", "slot_wanted", "slot_quote", "slot_top", "year_absent",
-            "nisba_absent", "focus_unseen", "sentence_dense")
+            "nisba_absent", "focus_unseen", "sentence_dense", "sentence_gap", "dense_gap",
+            "nation_mismatch")
 
 
 def features(ev: Evidence) -> np.ndarray:
@@ -108,7 +115,16 @@ def features(ev: Evidence) -> np.ndarray:
         min(1.0, max(missing, default=0.0) / (ev.idf_ceiling or 1.0)),
         *slot_features(ev),
         ev.dense if ev.sentence_dense is None else ev.sentence_dense,
+        ev.sentence_score - ev.second_score,
+        _gap(ev.passage_dense),
+        1.0 if nation_mismatch(nq, nquote, normalize(ev.passage_text or ev.quote)) else 0.0,
     ], dtype=np.float64)
+
+
+def _gap(values: tuple[float, ...]) -> float:
+    """The best value's lead over the second (0 with fewer than two)."""
+    top = sorted(values, reverse=True)[:2]
+    return top[0] - top[1] if len(top) == 2 else 0.0
 
 
 def slot_features(ev: Evidence) -> list[float]:
@@ -177,13 +193,17 @@ def answerability(ev: Evidence, model: "AnswerabilityModel | None" = None) -> fl
 
 
 def vetoed(x: np.ndarray) -> bool:
-    """Near-misses the slot shows plainly (qa.slots), whatever the model says: the question
-    asks for a count, an amount or a date, and either
+    """Near-misses shown plainly (qa.slots), whatever the model says: the question names a
+    nation the quote does not, the quote another one instead (another country's fact:
+    «الكازاخستاني» quoted by «الأوزبكي»); or the question asks for a count, an amount or a
+    date, and either
     - it names a year that the cited passage never names although it names others (a
       figure for another year), or
     - the quote holds no filler near the focus and lacks the nationality the question
       qualifies it by («ميزانية الدفاع الكازاخستانية»: another country's fact)."""
     f = dict(zip(FEATURES, x))
+    if f["nation_mismatch"] >= 0.5:
+        return True
     if not f["slot_wanted"]:
         return False
     return f["year_absent"] >= YEAR_ABSENT_VETO or (not f["slot_quote"] and f["nisba_absent"] > 0)

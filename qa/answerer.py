@@ -246,6 +246,10 @@ class ExtractiveAnswerer:
             top_sentences=tuple(self._words(got_text(s), stems) for s in ranked
                                 if slot.kind and self._holds_focus(s, got, slot.focus)),
             sentence_dense=sentence_dense,
+            second_score=next((s.score for s in ranked if s is not best), 0.0),
+            passage_dense=tuple(got.dense.get(p.chunk_id, 0.0)
+                                for p in got.passages[: self.params.passages_considered]),
+            passage_text=best.passage.text,
         )
 
     @staticmethod

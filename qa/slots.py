@@ -53,6 +53,14 @@ _NATIONS = tuple("""امريك فرنس الماني المان بريطان ا�
 استرال باكستان افغان كازاخ قازاق اوزبك تركمان قيرغيز قرغيز طاجيك اذربيجان اذري ارمن جورج اوكران بولند هولند
 بلجيك سويد نرويج دنمارك فنلند كوري فيتنام اندونيس ماليز اثيوب نيجير كيني بيلاروس منغول اسرائيل كويت قطر
 امارات بحرين عمان نمساو سويسر تشيك مجر صرب كروات رومان بلغار""".split())
+# A nation named as a word: its stem above, then nothing or an ending of country or
+# people («تركيا», «الكازاخستانية», «الروس»); aliases are one nation («انكليز» = «انجليز»).
+_NATION_WORD = re.compile(r"^[وبلفك]?(?:ال)?(" + "|".join(sorted(_NATIONS, key=len, reverse=True))
+                          + r")(?:ستان|ستاني|ستانيه|ستانيين|ستانيون|يا|ا|ي|يه|يين|يون|ان|اني|انيه|ين|ه)?$")
+# «بالانجليزية», «بالفرنسية»: a language («in English»), not a nation's fact.
+_LANGUAGE = re.compile(r"^بال\w+يه$")
+_NATION_ALIAS = {"انكليز": "انجليز", "قازاق": "كازاخ", "قرغيز": "قيرغيز", "المان": "الماني", "اذري": "اذربيجان",
+                 "يابان": "ياباني"}
 FOCUS_WORDS = 2  # content words after the question word that make the focus
 NEAR = 20  # words between the focus and its filler, at most (a clause)
 
@@ -127,6 +135,22 @@ def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:
     if not slot.years or not any(_YEAR.match(t) and t.isdigit() for t in held):
         return 0.0
     return len(slot.years - set(held)) / len(slot.years)
+
+
+def nations(norm_text: str) -> frozenset[str]:
+    """The nations a normalized text names, as country or people («تركيا», «الأوزبكي»)."""
+    found = (m.group(1) for w in re.findall(r"\w+", norm_text)
+             if not _LANGUAGE.match(w) and (m := _NATION_WORD.match(w)))
+    return frozenset(_NATION_ALIAS.get(n, n) for n in found)
+
+
+def nation_mismatch(norm_question: str, norm_quote: str, norm_passage: str) -> bool:
+    """The question names a nation its cited passage never names, and the quote names
+    another one instead: «أمين مجلس الأمن الكازاخستاني» quoted by «أمين مجلس الأمن
+    الأوزبكي» (another country's fact). A nation the passage names elsewhere may be the
+    quote's subject by context, so only the passage's silence counts."""
+    asked = nations(norm_question)
+    return bool(asked - nations(norm_passage)) and bool(nations(norm_quote) - asked)
 
 
 def nisbas_absent(slot: Slot, words: list[str]) -> float:

@@ -1,0 +1,131 @@
+"""Answerability on near-misses (issue 13, point 1): evidence a near-miss lacks.
+
+- another nation's fact: the question names a nation its cited passage never names, and
+  the quote names another one (qa.slots.nation_mismatch, a veto);
+- the quote's lead over the next sentence (sentence_gap) and the best passage's cosine lead
+  (dense_gap), measured for training (weight 0 in the shipped model: no gain in parity CV);
+- through the installed `isnad ask` on a small built index: the other nation's minister is
+  refused, the one the document names is answered, with exact offsets.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from corpus.normalize import normalize
+from qa.answerability import FEATURES, answerability, features, vetoed
+from qa.answerer import ExtractiveAnswerer
+from qa.settings import AnswerParams
+from qa.slots import nation_mismatch, nations
+from tests.unit.helpers import Docs, stem
+from tests.unit.test_abstention import ANSWER, Q, evidence
+
+
+def named(ev) -> dict[str, float]:
+    return dict(zip(FEATURES, features(ev)))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("أمين مجلس الأمن الكازاخستاني", {"كازاخ"}),
+    ("بين تركيا وطاجيكستان", {"ترك", "طاجيك"}),
+    ("ميزانية وزارة الدفاع التركمانية", {"تركمان"}),  # not Turkey: the longest nation stem wins
+    ("الحكومة الانكليزية والفرع الانجليزي", {"انجليز"}),  # two spellings, one nation
+    ("من روسيا، وطائرات من الصين", {"روس", "صين"}),
+    ("تركز الدراسة على الترك والتركيز", {"ترك"}),  # «التركيز» (focus) is no nation
+    ("وقعت المعاهدة في مدينة سمرقند", set()),
+    ("بلجيكيا وبلجيكا وأمريكا", {"بلجيك", "امريك"}),
+    ("ما اسم هولندا بالانجليزية؟", {"هولند"}),  # «in English»: a language, not a nation
+])
+def test_nations_a_text_names(text, expected):
+    assert set(nations(normalize(text))) == expected
+
+
+def test_another_nations_fact_is_a_mismatch_only_where_the_passage_is_silent():
+    q = normalize("من هو أمين مجلس الأمن الكازاخستاني الذي حضر الاجتماع؟")
+    quote = normalize("قرأ أمين مجلس الأمن الأوزبكي فيكتور محمودوف الرسالة.")
+    assert nation_mismatch(q, quote, quote)
+    # the passage names Kazakhstan elsewhere: the quote may speak of it by context
+    passage = quote + " " + normalize("وحضر الاجتماع وفد من كازاخستان.")
+    assert not nation_mismatch(q, quote, passage)
+    # the quote names the nation asked: no mismatch; a question naming no nation: none
+    assert not nation_mismatch(normalize("من هو أمين مجلس الأمن الأوزبكي؟"), quote, quote)
+    assert not nation_mismatch(normalize("من هو أمين مجلس الأمن؟"), quote, quote)
+
+
+def test_a_quote_about_another_nation_is_refused_whatever_the_model_says():
+    q = "من هو أمين مجلس الأمن الكازاخستاني الذي حضر اجتماع سمرقند؟"
+    other = "وحضر اجتماع سمرقند أمين مجلس الأمن الأوزبكي فيكتور محمودوف."
+    same = "وحضر اجتماع سمرقند أمين مجلس الأمن الكازاخستاني غيزات نورداوليتوف."
+    near, twin = evidence(q, other, passage_text=other), evidence(q, same, passage_text=same)
+    assert named(near)["nation_mismatch"] == 1.0 and vetoed(features(near))
+    assert answerability(near) == 0.0
+    assert named(twin)["nation_mismatch"] == 0.0 and not vetoed(features(twin))
+    assert answerability(twin) > 0.0
+
+
+def test_the_quotes_lead_over_the_next_sentence_is_measured():
+    # computed for training (python -m evals.train_answerability); weight 0 in the shipped model
+    ahead = evidence(Q, ANSWER, sentence_score=1.2, second_score=0.4)
+    level = evidence(Q, ANSWER, sentence_score=1.2, second_score=1.19)
+    assert named(ahead)["sentence_gap"] == pytest.approx(0.8)
+    assert named(level)["sentence_gap"] == pytest.approx(0.01)
+
+
+def test_the_answerer_hands_on_the_lead_and_the_passage():
+    river = ("يمر نهر سيحون عبر أربع دول في آسيا الوسطى قبل أن يصب في بحر آرال. "
+             "ويبلغ طول نهر سيحون نحو 2200 كيلومتر من منابعه في جبال تيان شان.")
+    lake = "تقع بحيرة إيسيك كول في شرق قيرغيزستان وهي من أعمق بحيرات العالم الجبلية."
+    docs = Docs(river=river, lake=lake)
+    got = dataclasses.replace(docs.retrieved(Q, [("river", 1.0), ("lake", 0.4)]),
+                              dense={"river#0": 0.9, "lake#0": 0.8})
+    composed = ExtractiveAnswerer(AnswerParams(max_quote_sentences=1), stem=stem).compose(Q, got, docs.text)
+    ev = composed.evidence
+    assert ev.passage_text == river and ev.quote in river
+    assert ev.passage_dense == (0.9, 0.8)
+    f = named(ev)
+    assert f["dense_gap"] == pytest.approx(0.1)
+    assert f["sentence_gap"] == pytest.approx(ev.sentence_score - ev.second_score) and f["sentence_gap"] > 0
+
+
+COUNCIL_DOC = """اجتماع سمرقند لأمناء مجالس الأمن
+
+عقد أمناء مجالس الأمن في دول آسيا الوسطى اجتماعهم السنوي في مدينة سمرقند في شهر أيار.
+
+وفي رسالة قرأها أمين مجلس الأمن الأوزبكي فيكتور محمودوف نيابة عن الرئيس، دعا المجتمعون إلى تعاون أوثق في حماية الحدود.
+
+وناقش الاجتماع مكافحة تهريب المخدرات عبر الحدود الجبلية وتبادل المعلومات بين الأجهزة الأمنية.
+
+واتفق المشاركون على عقد الاجتماع المقبل في العام التالي وتشكيل فريق عمل دائم لمتابعة القرارات.
+"""
+
+
+@pytest.mark.slow
+def test_isnad_ask_refuses_another_nations_minister_and_answers_the_one_named(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "samarkand.txt").write_text(COUNCIL_DOC, encoding="utf-8")
+    isnad = str(Path(sys.executable).with_name("isnad"))
+    env = {**os.environ, "ISNAD_HOME": str(tmp_path / "home")}
+    built = subprocess.run([isnad, "index", "--docs", str(docs)], capture_output=True, text=True, env=env, check=False,
+                           timeout=600)
+    assert built.returncode == 0, built.stderr
+
+    def ask(q):
+        r = subprocess.run([isnad, "ask", q, "--json"], capture_output=True, text=True, env=env, timeout=300,
+                           check=False)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    near = ask("ما اسم أمين مجلس الأمن الكازاخستاني الذي قرأ رسالة الرئيس في اجتماع سمرقند؟")
+    assert near["abstained"] and not near["citations"], near["answer"]
+    twin = ask("ما اسم أمين مجلس الأمن الأوزبكي الذي قرأ رسالة الرئيس في اجتماع سمرقند؟")
+    assert not twin["abstained"], twin
+    cite = twin["citations"][0]
+    assert "فيكتور محمودوف" in cite["quote"]
+    assert COUNCIL_DOC[cite["start"] : cite["end"]] == cite["quote"]
