@@ -65,7 +65,7 @@ class Evidence:
     # entities run level with it.
     second_score: float = 0.0
     passage_dense: tuple[float, ...] = ()
-    passage_text: str = ""  # the cited passage (does it name the question's nation?)
+    passage_text: str = ""  # the cited passage with its title and heading (does it name the question's nation?)
 
 
 FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "dense",

@@ -249,7 +249,8 @@ class ExtractiveAnswerer:
             second_score=next((s.score for s in ranked if s is not best), 0.0),
             passage_dense=tuple(got.dense.get(p.chunk_id, 0.0)
                                 for p in got.passages[: self.params.passages_considered]),
-            passage_text=best.passage.text,
+            # the subject named above the passage (document title, section heading) counts as named
+            passage_text=f"{best.passage.title}\n{best.passage.section}\n{best.passage.text}",
         )
 
     @staticmethod
