@@ -86,11 +86,25 @@ def test_the_answerer_hands_on_the_lead_and_the_passage():
                               dense={"river#0": 0.9, "lake#0": 0.8})
     composed = ExtractiveAnswerer(AnswerParams(max_quote_sentences=1), stem=stem).compose(Q, got, docs.text)
     ev = composed.evidence
-    assert ev.passage_text == river and ev.quote in river
+    # the passage as the reader sees it under its title (the subject named above it)
+    assert ev.passage_text.startswith("River") and ev.passage_text.endswith(river) and ev.quote in river
     assert ev.passage_dense == (0.9, 0.8)
     f = named(ev)
     assert f["dense_gap"] == pytest.approx(0.1)
     assert f["sentence_gap"] == pytest.approx(ev.sentence_score - ev.second_score) and f["sentence_gap"] > 0
+
+
+def test_a_nation_named_in_the_title_is_named_by_the_passage():
+    # «أمين مجلس الأمن» under a document titled for Kazakhstan: the passage's own text
+    # never names it, its title does; the quote naming Russia is not another nation's fact.
+    question = "من هو أمين مجلس الأمن الكازاخستاني؟"
+    text = ("عين الرئيس أمينا جديدا لمجلس الأمن هو السيد أسانوف بعد زيارة رسمية إلى روسيا. "
+            "وكان أسانوف قد شغل منصب المدعي العام قبل ذلك لعدة سنوات.")
+    for title, vetoes in (("كازاخستان", False), ("اوكرانيا", True)):
+        docs = Docs(**{title: text})
+        got = docs.retrieved(question, [(title, 1.0)])
+        ev = ExtractiveAnswerer(AnswerParams(max_quote_sentences=1), stem=stem).compose(question, got, docs.text).evidence
+        assert named(ev)["nation_mismatch"] == (1.0 if vetoes else 0.0), title
 
 
 COUNCIL_DOC = """اجتماع سمرقند لأمناء مجالس الأمن
