@@ -29,6 +29,7 @@ from qa.coverage import idf_coverage
 from qa.kinds import answer_kind, holds_kind
 from qa.settings import OFF_CORPUS_MAX_TERMS, OFF_CORPUS_SHARE, YEAR_ABSENT_VETO
 from qa.slots import Slot, filled, nation_mismatch, nisbas_absent, years_absent
+from qa.slots import count_unfilled as slots_count_unfilled
 
 MODEL_FILE = Path(__file__).resolve().parent / "answerability.json"
 
@@ -73,7 +74,7 @@ FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "den
             "q_terms", "agree", "phrase", "unseen", "coverage_x_dense",
             "top_coverage", "missing_abs", "slot_wanted", "slot_quote", "slot_top", "year_absent",
             "nisba_absent", "focus_unseen", "sentence_dense", "sentence_gap", "dense_gap",
-            "nation_mismatch")
+            "nation_mismatch", "count_unfilled")
 
 
 def features(ev: Evidence) -> np.ndarray:
@@ -118,6 +119,7 @@ def features(ev: Evidence) -> np.ndarray:
         ev.sentence_score - ev.second_score,
         _gap(ev.passage_dense),
         1.0 if nation_mismatch(nq, nquote, normalize(ev.passage_text or ev.quote)) else 0.0,
+        count_unfilled(ev),
     ], dtype=np.float64)
 
 
@@ -142,6 +144,17 @@ def slot_features(ev: Evidence) -> list[float]:
             years_absent(slot, ev.passage_stems), nisbas_absent(slot, list(words)),
             # the focus in no top passage: the documents never speak of it (off-corpus)
             (sum(1 for t in slot.focus if t not in ev.top_stems) / len(slot.focus)) if slot.focus else 0.0]
+
+
+def count_unfilled(ev: Evidence) -> float:
+    """1 when the question plainly asks for a count or an amount («كم عدد الجنود», «ما قيمة
+    الصفقة») and the quote speaks of the thing counted without a figure near it (qa.slots).
+    Dates are left to the model: a quote about the same event often names its year in
+    another clause."""
+    if ev.slot is None:
+        return 0.0
+    words, stems = ev.quote_words
+    return 1.0 if slots_count_unfilled(ev.slot, normalize(ev.question), list(words), list(stems)) else 0.0
 
 
 def phrase_share(q_stems: list[str], seq: tuple[str, ...], gap: int = 3) -> float:
@@ -195,14 +208,15 @@ def answerability(ev: Evidence, model: "AnswerabilityModel | None" = None) -> fl
 def vetoed(x: np.ndarray) -> bool:
     """Near-misses shown plainly (qa.slots), whatever the model says: the question names a
     nation the quote does not, the quote another one instead (another country's fact:
-    «الكازاخستاني» quoted by «الأوزبكي»); or the question asks for a count, an amount or a
-    date, and either
+    «الكازاخستاني» quoted by «الأوزبكي»); the question asks for a count or an amount and
+    the quote holds no figure near what is counted (`count_unfilled`); or it asks for a
+    count, an amount or a date, and either
     - it names a year that the cited passage never names although it names others (a
       figure for another year), or
     - the quote holds no filler near the focus and lacks the nationality the question
       qualifies it by («ميزانية الدفاع الكازاخستانية»: another country's fact)."""
     f = dict(zip(FEATURES, x))
-    if f["nation_mismatch"] >= 0.5:
+    if f["nation_mismatch"] >= 0.5 or f["count_unfilled"] >= 0.5:
         return True
     if not f["slot_wanted"]:
         return False

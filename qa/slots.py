@@ -32,7 +32,7 @@ _AMOUNT_Q = re.compile(r"(^|\s)(قيمه|تكلفه|كلفه|ميزانيه|مب
                        r"صادرات|واردات|حجم التبادل|حجم التجاره|how much)(\s|$)")
 _UNIT = re.compile(r"^[وب]?(ال)?(مليون|ملايين|مليار|مليارات|بليون|الف|الاف|دولار|دولارا|يورو|ليره|روبل|"
                    r"مناط|سوم|تينغ|تنغ|درهم|ريال|جنيه|%|٪|بالمئه|بالمائه|المئه)")
-_NUMBER_WORD = re.compile(r"^[وب]?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مائه|مئه|مئات|الف|"
+_NUMBER_WORD = re.compile(r"^[وب]?(ال)?(واحد|احد|احدي|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مائه|مئه|مئات|الف|"
                           r"الاف|مليون|ملايين|مليار|نصف|ربع|ثلث|ضعف)")
 _MONTH = re.compile(r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|كانون|"
                     r"شباط|اذار|نيسان|ايار|حزيران|تموز|ايلول|تشرين|القرن|قرن|محرم|صفر|ربيع|جمادي|رجب|شعبان|"
@@ -61,6 +61,10 @@ _NATION_WORD = re.compile(r"^[وبلفك]?(?:ال)?(" + "|".join(sorted(_NATIONS
 _LANGUAGE = re.compile(r"^بال\w+يه$")
 _NATION_ALIAS = {"انكليز": "انجليز", "قازاق": "كازاخ", "قرغيز": "قيرغيز", "المان": "الماني", "اذري": "اذربيجان",
                  "يابان": "ياباني"}
+# A question that plainly asks for a figure: «كم ...», «بكم ...», «ما (هو) عدد / قيمة / حجم ...».
+# Other questions that only mention «عدد» («من سجل أعلى عدد ...؟») ask for something else.
+_ASKS_FIGURE = re.compile(r"(^|\s)[وف]?[بل]?كم(\s|$)|^[وف]?ما( هو| هي)? (عدد|قيمه|حجم|تكلفه|كلفه|مقدار|مبلغ|نسبه|"
+                          r"ميزانيه)(\s|$)")
 FOCUS_WORDS = 2  # content words after the question word that make the focus
 NEAR = 20  # words between the focus and its filler, at most (a clause)
 
@@ -89,7 +93,7 @@ def read_slot(nq: str, stem: Callable[[str], str | None]) -> Slot:
         if len(focus) == FOCUS_WORDS:
             break
         s = stem(w)
-        if s and not _DIGITS.fullmatch(w) and s not in focus:
+        if s and len(s) >= 2 and not _DIGITS.fullmatch(w) and s not in focus:  # «م عدد»: a typo's stray letter
             focus.append(s)
     years = frozenset(m.group(1) for w in words if (m := _YEAR.match(w)))
     nisbas = tuple(dict.fromkeys(m.group(1) for w in words if (m := _NISBA.match(w)) and m.group(1).startswith(_NATIONS)))
@@ -97,8 +101,9 @@ def read_slot(nq: str, stem: Callable[[str], str | None]) -> Slot:
                 frozenset(_DIGITS.findall(nq)), frozenset(words))
 
 
-def _filler(slot: Slot, words: list[str], j: int) -> bool:
-    """Is words[j] a filler of the slot's kind (not an echo of the question)?"""
+def _filler(slot: Slot, words: list[str], j: int, counts_focus: bool = False) -> bool:
+    """Is words[j] a filler of the slot's kind (not an echo of the question)?
+    `counts_focus`: the next word is the focus («1000 مركبة»): a count, not a year."""
     w = words[j]
     digits = _DIGITS.findall(w)
     new_figure = bool(_FIGURE.match(w)) and not set(digits) <= slot.digits
@@ -106,7 +111,7 @@ def _filler(slot: Slot, words: list[str], j: int) -> bool:
         year = _ANY_YEAR.match(w)
         return (year is not None and year.group(1) not in slot.digits) or (
             bool(_MONTH.search(w)) and w not in slot.words)
-    is_year = bool(_YEAR.match(w))
+    is_year = bool(_YEAR.match(w)) and not counts_focus
     figure = (new_figure and not is_year) or (not digits and bool(_NUMBER_WORD.match(w)))
     if slot.kind == "number":
         return figure
@@ -120,11 +125,44 @@ def filled(slot: Slot, words: list[str], stems: list[str | None]) -> bool:
     kind within NEAR words of a focus word? Without a focus, anywhere in the sentence."""
     if not slot.kind:
         return False
-    at = [i for i, s in enumerate(stems) if s and s in slot.focus] if slot.focus else list(range(len(words)))
+    at = [i for i, s in enumerate(stems) if s and _is_focus(s, slot.focus)] if slot.focus else list(range(len(words)))
     if not at:
         return False
-    return any(_filler(slot, words, j) for j in range(len(words))
+    return any(_filler(slot, words, j, counts_focus=j + 1 in at) for j in range(len(words))
                if any(abs(j - i) <= NEAR for i in at))
+
+
+_LONG_VOWELS = str.maketrans("", "", "اويى")
+
+
+def _is_focus(stem: str, focus: tuple[str, ...]) -> bool:
+    """Is a sentence's stem one of the focus's, allowing what the light stemmer leaves
+    apart: a plural ending («قارا» for «قارات», focus «قار»: one stem the other's prefix,
+    3+ letters) and a broken plural («مناطق» / «منطق», «انهار» / «نهر»: the same letters
+    without long vowels, 3+ of them)."""
+    if stem in focus:
+        return True
+    for f in focus:
+        short, long_ = sorted((stem, f), key=len)
+        if len(short) >= 3 and long_.startswith(short) and len(long_) - len(short) <= 2:
+            return True
+        skeleton = f.translate(_LONG_VOWELS)
+        if len(skeleton) >= 3 and stem.translate(_LONG_VOWELS) == skeleton:
+            return True
+    return False
+
+
+def count_unfilled(slot: Slot, norm_question: str, words: list[str], stems: list[str | None]) -> bool:
+    """The question plainly asks for a count or an amount («كم عدد الجنود ...؟»), the
+    sentence speaks of what is counted (a focus word is there) yet holds no figure near it:
+    a neighbouring fact about the same thing, not the figure asked for. A sentence that
+    never names the focus may phrase the answer otherwise («2,8٪ من البروتستانت» for «ما
+    النسبة المئوية»): left undecided."""
+    if slot.kind not in ("number", "amount") or not _ASKS_FIGURE.search(norm_question):
+        return False
+    if not any(s and _is_focus(s, slot.focus) for s in stems):
+        return False
+    return not filled(slot, words, stems)
 
 
 def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:

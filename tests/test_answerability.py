@@ -206,6 +206,18 @@ def _slot_and_words(question: str, sentence: str):
     ("متى انضمت تركمانستان إلى حلف الناتو؟", "تركمانستان تلتزم بالحياد الدائم", False),
     ("متى انضمت تركمانستان إلى الحلف عام 2009؟", "انضمت تركمانستان إلى الحلف عام 2009", False),
     ("متى انضمت تركمانستان إلى الحلف؟", "انضمت تركمانستان إلى الحلف في مارس ١٩٩٥", True),
+    # what the light stemmer leaves apart is still the focus: a plural ending, a broken plural
+    ("كم قارة حكمها العثمانيون؟", "امتدت أراضيها على ثلاث قارات", True),
+    ("الى كم منطقة تقسم محافظات اليابان؟", "يمكن تقسيم هذه المحافظات إلى ثماني مناطق", True),
+    ("كم نهرا يصب في هولندا؟", "تتشكل أراضيها من مصبات ثلاثة أنهار أوروبية", True),
+    # a four-digit figure before the thing counted is a count, not a year
+    ("كم مركبة قتالية أنتجت في أوزبكستان؟", "تمخضت عن انتاج ١٠٠٠ مركبة قتالية مدرعة", True),
+    ("كم مركبة قتالية أنتجت في أوزبكستان؟", "بدأ انتاج المركبات القتالية عام ١٩٩٨", False),
+    # «أحد عشر»: a number word; a typo's stray letter («م عدد») is no focus
+    ("ما عدد اللاعبين في الفريق؟", "يتكون الفريق من أحد عشر لاعبا", True),
+    ("م عدد مستخدمي البيتكوين؟", "هناك مابين 2.9 إلى 5.8 مليون مستخدم", True),
+    # the neighbouring fact about the same entities holds no figure near the thing counted
+    ("كم عدد الجنود الروس الذين شاركوا في التدريبات؟", "شاركت جيوش روسيا وكازاخستان في التدريبات", False),
 ])
 def test_the_slot_is_filled_only_by_a_filler_of_its_kind_near_its_focus(question, sentence, ok):
     from qa.slots import filled

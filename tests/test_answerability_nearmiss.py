@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from corpus.normalize import normalize
 from qa.answerability import FEATURES, answerability, features, vetoed
 from qa.answerer import ExtractiveAnswerer
 from qa.settings import AnswerParams
-from qa.slots import nation_mismatch, nations
+from qa.slots import nation_mismatch, nations, read_slot
 from tests.unit.helpers import Docs, stem
 from tests.unit.test_abstention import ANSWER, Q, evidence
 
@@ -67,6 +68,29 @@ def test_a_quote_about_another_nation_is_refused_whatever_the_model_says():
     assert answerability(near) == 0.0
     assert named(twin)["nation_mismatch"] == 0.0 and not vetoed(features(twin))
     assert answerability(twin) > 0.0
+
+
+def test_a_count_the_quote_does_not_hold_is_refused_whatever_the_model_says():
+    # «how many soldiers»: the quote about the same exercise names armies, no figure
+    def with_slot(question, quote):  # the slot and the quote's words, as the answerer hands them on
+        words = tuple(re.findall(r"[\w%٪]+", normalize(quote)))
+        return evidence(question, quote, slot=read_slot(normalize(question), stem),
+                        quote_words=(words, tuple(stem(w) for w in words)))
+
+    q = "كم عدد الجنود الروس الذين شاركوا في تدريبات الأخوة الراسخة؟"
+    near = with_slot(q, "أطلقت المنظمة تدريبات الأخوة الراسخة بمشاركة جيوش روسيا وكازاخستان وطاجيكستان.")
+    twin = with_slot(q, "شارك في تدريبات الأخوة الراسخة 1500 جندي روسي إلى جانب قوات طاجيكية.")
+    assert named(near)["count_unfilled"] == 1.0 and vetoed(features(near)) and answerability(near) == 0.0
+    assert named(twin)["count_unfilled"] == 0.0 and not vetoed(features(twin)) and answerability(twin) > 0.0
+    # a date or a name is not a count: left to the model; nor a quote that never names what
+    # is counted (the answer may be phrased otherwise)
+    when = with_slot("متى بدأت تدريبات الأخوة الراسخة؟", "أطلقت المنظمة تدريبات الأخوة الراسخة في طاجيكستان.")
+    assert named(when)["count_unfilled"] == 0.0
+    elsewhere = with_slot(q, "أطلقت المنظمة تدريبات الأخوة الراسخة في طاجيكستان.")
+    assert named(elsewhere)["count_unfilled"] == 0.0
+    # «عدد» in a question that asks for someone is no count asked
+    who = with_slot("من سجل أعلى عدد من الأهداف للفريق هذا الموسم؟", "سجل اللاعبون الأهداف للفريق في الموسم.")
+    assert named(who)["count_unfilled"] == 0.0
 
 
 def test_the_quotes_lead_over_the_next_sentence_is_measured():

@@ -125,11 +125,15 @@ def test_a_year_the_cited_passage_never_names_is_a_near_miss():
     q = "كم بلغ طول نهر سيحون عام 2019؟"
     slot = read_slot(normalize(q), stem)
     assert slot.years == {"2019"} and slot.kind == "number"
-    other_year = evidence(q, ANSWER + " وذلك بحسب قياسات عام 2021.", slot=slot)
+    def with_words(quote):  # the quote's words, as the answerer hands them on with a slot
+        ws = tuple(normalize(quote).replace(".", " ").split())
+        return evidence(q, quote, slot=slot, quote_words=(ws, tuple(stem(w) for w in ws)))
+
+    other_year = with_words(ANSWER + " وذلك بحسب قياسات عام 2021.")
     assert "2021" in other_year.passage_stems and answerability(other_year) == 0.0
-    no_year = evidence(q, ANSWER, slot=slot)  # a passage naming no year may speak of the one asked
+    no_year = with_words(ANSWER)  # a passage naming no year may speak of the one asked
     assert answerability(no_year) > 0.0
-    same_year = evidence(q, ANSWER + " وذلك بحسب قياسات عام 2019.", slot=slot)
+    same_year = with_words(ANSWER + " وذلك بحسب قياسات عام 2019.")
     same_year = Evidence(**{**same_year.__dict__, "passage_stems": same_year.passage_stems | {"2019"}})
     assert answerability(same_year) > 0.0
 
@@ -170,6 +174,11 @@ def test_another_countrys_fact_without_the_asked_filler_is_vetoed():
     assert vetoed(features(evidence(q, uzbek, slot=slot, quote_words=words(uzbek))))
     kazakh = "بلغت ميزانية الدفاع الكازاخستانية 2.1 مليار دولار."
     assert not vetoed(features(evidence(q, kazakh, slot=slot, quote_words=words(kazakh))))
-    # the same quote for a question without a nationality is left to the model
-    plain = read_slot(normalize("كم بلغت ميزانية الدفاع؟"), stem)
-    assert not vetoed(features(evidence("كم بلغت ميزانية الدفاع؟", uzbek, slot=plain, quote_words=words(uzbek))))
+    # a question without a nationality, quoted by a figure near its focus, is left to the model;
+    # with no figure there at all, the amount asked is unfilled (count_unfilled)
+    plain_q = "كم بلغت ميزانية الدفاع؟"
+    plain = read_slot(normalize(plain_q), stem)
+    figure = "وبلغت صادرات الدفاع الأوزبكية 300 مليون دولار."
+    assert not vetoed(features(evidence(plain_q, figure, slot=plain, quote_words=words(figure))))
+    unfilled = features(evidence(plain_q, uzbek, slot=plain, quote_words=words(uzbek)))
+    assert vetoed(unfilled) and named(unfilled)["count_unfilled"] == 1.0
