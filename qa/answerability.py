@@ -67,6 +67,9 @@ class Evidence:
     second_score: float = 0.0
     passage_dense: tuple[float, ...] = ()
     passage_text: str = ""  # the cited passage with its title and heading (does it name the question's nation?)
+    # The quote names the thing the question qualifies by a nation only as another nation's
+    # («وزير الطاقة الأوزبكي» for «وزير الطاقة الأذربيجاني»; qa.slots.nation_swapped).
+    nation_swapped: bool = False
 
 
 FEATURES = ("coverage", "rare_coverage", "missing_idf", "passage_coverage", "dense",
@@ -118,7 +121,7 @@ def features(ev: Evidence) -> np.ndarray:
         ev.dense if ev.sentence_dense is None else ev.sentence_dense,
         ev.sentence_score - ev.second_score,
         _gap(ev.passage_dense),
-        1.0 if nation_mismatch(nq, nquote, normalize(ev.passage_text or ev.quote)) else 0.0,
+        1.0 if ev.nation_swapped or nation_mismatch(nq, nquote, normalize(ev.passage_text or ev.quote)) else 0.0,
         count_unfilled(ev),
     ], dtype=np.float64)
 
@@ -208,7 +211,8 @@ def answerability(ev: Evidence, model: "AnswerabilityModel | None" = None) -> fl
 def vetoed(x: np.ndarray) -> bool:
     """Near-misses shown plainly (qa.slots), whatever the model says: the question names a
     nation the quote does not, the quote another one instead (another country's fact:
-    «الكازاخستاني» quoted by «الأوزبكي»); the question asks for a count or an amount and
+    «الكازاخستاني» quoted by «الأوزبكي»), or the quote names the very thing the question
+    qualifies by a nation as another nation's only (`Evidence.nation_swapped`); the question asks for a count or an amount and
     the quote holds no figure near what is counted (`count_unfilled`); or it asks for a
     count, an amount or a date, and either
     - it names a year that the cited passage never names although it names others (a

@@ -28,7 +28,7 @@ from qa.kinds import RELATIVE_DATE, answer_kind, asks_author, holds_kind
 from qa.retriever import Retrieved
 from qa.settings import (CROSS_LINGUAL_PASSAGE_WEIGHT, CROSS_LINGUAL_SIMILARITY_WEIGHT, RELATIVE_DATE_KIND,
                          SAME_EVENT_COVERAGE, WINDOW_KIND_WEIGHT, AnswerParams)
-from qa.slots import read_slot
+from qa.slots import nation_swapped, read_slot
 from qa.types import Citation, Passage
 
 STEM_CACHE_WORDS = 200_000  # distinct normalized words whose stems the answerer keeps
@@ -251,6 +251,7 @@ class ExtractiveAnswerer:
                                 for p in got.passages[: self.params.passages_considered]),
             # the subject named above the passage (document title, section heading) counts as named
             passage_text=f"{best.passage.title}\n{best.passage.section}\n{best.passage.text}",
+            nation_swapped=nation_swapped(nq, normalize(quote), self.stem),
         )
 
     @staticmethod

@@ -59,6 +59,7 @@ _NATION_WORD = re.compile(r"^[وبلفك]?(?:ال)?(" + "|".join(sorted(_NATIONS
                           + r")(?:ستان|ستاني|ستانيه|ستانيين|ستانيون|يا|ا|ي|يه|يين|يون|ان|اني|انيه|ين|ه)?$")
 # «بالانجليزية», «بالفرنسية»: a language («in English»), not a nation's fact.
 _LANGUAGE = re.compile(r"^بال\w+يه$")
+_LANGUAGE_NOUNS = frozenset({"اللغه", "باللغه", "لغه", "اللهجه", "الادب", "المطبخ"})  # «اللغة الفرنسية»: a language
 _NATION_ALIAS = {"انكليز": "انجليز", "قازاق": "كازاخ", "قرغيز": "قيرغيز", "المان": "الماني", "اذري": "اذربيجان",
                  "يابان": "ياباني"}
 # A question that plainly asks for a figure: «كم ...», «بكم ...», «ما (هو) عدد / قيمة / حجم ...».
@@ -189,6 +190,39 @@ def nation_mismatch(norm_question: str, norm_quote: str, norm_passage: str) -> b
     quote's subject by context, so only the passage's silence counts."""
     asked = nations(norm_question)
     return bool(asked - nations(norm_passage)) and bool(nations(norm_quote) - asked)
+
+
+def _nation_of(word: str) -> str | None:
+    m = None if _LANGUAGE.match(word) else _NATION_WORD.match(word)
+    return _NATION_ALIAS.get(m.group(1), m.group(1)) if m else None
+
+
+def _nation_adjective(word: str) -> str | None:
+    """The nation of a nationality adjective with the article («الأوزبكي», «التركمانية»);
+    None for a country's name («لبنان») or a people's plural («الرومان»)."""
+    return _nation_of(word) if _NISBA.match(word) else None
+
+
+def nation_swapped(norm_question: str, norm_quote: str, stem: Callable[[str], str | None]) -> bool:
+    """The question qualifies a thing by a nation («وزير الطاقة الأذربيجاني») and the quote
+    names that same thing qualified by another nation only («وزير الطاقة الأوزبكي»): the
+    other country's minister, budget or army, whatever else the quote says of the asked one."""
+    q_words = re.findall(r"\w+", norm_question)
+    quote = re.findall(r"\w+", norm_quote)
+    quote_stems = [stem(w) for w in quote]
+    for i, w in enumerate(q_words):
+        asked = _nation_adjective(w)
+        if asked is None or i == 0 or _nation_of(q_words[i - 1]) or q_words[i - 1] in _LANGUAGE_NOUNS:
+            continue
+        head = stem(q_words[i - 1])  # the word the nation qualifies («الطاقة»)
+        if not head:
+            continue
+        after = [[_nation_adjective(x) for x in quote[j + 1: j + 3]] for j, s in enumerate(quote_stems) if s == head]
+        if any(asked in found for found in after):
+            continue  # the asked nation's own one is there too
+        if any(n and n != asked for found in after for n in found[:1]):
+            return True
+    return False
 
 
 def nisbas_absent(slot: Slot, words: list[str]) -> float:

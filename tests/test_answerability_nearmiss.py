@@ -23,7 +23,7 @@ from corpus.normalize import normalize
 from qa.answerability import FEATURES, answerability, features, vetoed
 from qa.answerer import ExtractiveAnswerer
 from qa.settings import AnswerParams
-from qa.slots import nation_mismatch, nations, read_slot
+from qa.slots import nation_mismatch, nation_swapped, nations, read_slot
 from tests.unit.helpers import Docs, stem
 from tests.unit.test_abstention import ANSWER, Q, evidence
 
@@ -68,6 +68,22 @@ def test_a_quote_about_another_nation_is_refused_whatever_the_model_says():
     assert answerability(near) == 0.0
     assert named(twin)["nation_mismatch"] == 0.0 and not vetoed(features(twin))
     assert answerability(twin) > 0.0
+
+
+@pytest.mark.parametrize("question, quote, swapped", [
+    # the asked minister is another nation's in the quote, whatever else it names
+    ("ما اسم وزير الطاقة الأذربيجاني الذي شارك في المفاوضات؟",
+     "أعلن وزير الطاقة الأوزبكي لازيز قدرتوف الانضمام إلى كونسورتيوم شاه دنيز الأذربيجاني.", True),
+    ("ما اسم وزير الطاقة الأذربيجاني الذي شارك في المفاوضات؟",
+     "شارك وزير الطاقة الأذربيجاني برويز شاهبازوف ووزير الطاقة الأوزبكي في المفاوضات.", False),
+    ("من هو قائد القوات الجوية الكازاخستانية؟", "شاركت طائرات القوات الجوية الأوزبكية في المناورات.", True),
+    # a country's name or a people is no adjective; a language is no nation's thing
+    ("ما الدولة التي تقع شمال شرق لبنان؟", "لبنان دولة عربية واقعة في الشرق الأوسط.", False),
+    ("أي منطقة تتكلم اللغة الفرنسية؟", "المنطقة الناطقة باللغة الهولندية في الشمال.", False),
+    ("من هو وزير الدفاع الروسي؟", "وزير الدفاع في الحكومة الجديدة.", False),
+])
+def test_another_nations_thing_named_in_the_quote(question, quote, swapped):
+    assert nation_swapped(normalize(question), normalize(quote), stem) is swapped
 
 
 def test_a_count_the_quote_does_not_hold_is_refused_whatever_the_model_says():
