@@ -33,6 +33,9 @@ from qa.types import Citation, Passage
 
 STEM_CACHE_WORDS = 200_000  # distinct normalized words whose stems the answerer keeps
 QUOTABLE_CACHE_SPANS = 200_000  # sentence spans whose quotability the answerer keeps
+# A sentence's words for qa.slots: a model code stays one word («HQ-9», «Su-30SM»), so
+# its digits are no count of anything.
+_SLOT_WORD = re.compile(r"[A-Za-z]+-\w+|[\w%٪]+")
 _UNSEEN = object()
 
 
@@ -261,7 +264,7 @@ class ExtractiveAnswerer:
 
     def _words(self, text: str, cache: dict[str, str | None]) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
         """A text's normalized words and their stems (qa.slots looks for the slot's filler)."""
-        words = tuple(re.findall(r"[\w%٪]+", normalize(text)))
+        words = tuple(_SLOT_WORD.findall(normalize(text)))
         return words, tuple(self._stem_cached(w, cache) for w in words)
 
     def _stem_of_word(self, word: str) -> str | None:

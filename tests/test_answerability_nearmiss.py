@@ -109,6 +109,21 @@ def test_a_count_the_quote_does_not_hold_is_refused_whatever_the_model_says():
     assert named(who)["count_unfilled"] == 0.0
 
 
+def test_a_model_codes_digits_are_no_count():
+    # «HQ-9», «Su-30SM»: the digits name a model; the quote lists imports, counts none
+    question = "كم عدد مروحيات Mi-35M التي استوردتها أوزبكستان من روسيا؟"
+    text = ("تستورد أوزبكستان مروحيات Mi-35M ومقاتلات Su-30SM من روسيا، وأنظمة HQ-9 من الصين. "
+            "وتعتمد كذلك على مصانعها المحلية في صيانة الطائرات.")
+    docs = Docs(imports=text)
+    got = docs.retrieved(question, [("imports", 1.0)])
+    ev = ExtractiveAnswerer(AnswerParams(max_quote_sentences=1), stem=stem).compose(question, got, docs.text).evidence
+    assert "HQ-9" in ev.quote and named(ev)["count_unfilled"] == 1.0
+    counted = Docs(imports=text.replace("مروحيات Mi-35M", "12 مروحية Mi-35M"))
+    got = counted.retrieved(question, [("imports", 1.0)])
+    ev = ExtractiveAnswerer(AnswerParams(max_quote_sentences=1), stem=stem).compose(question, got, counted.text).evidence
+    assert named(ev)["count_unfilled"] == 0.0
+
+
 def test_the_quotes_lead_over_the_next_sentence_is_measured():
     # computed for training (python -m evals.train_answerability); weight 0 in the shipped model
     ahead = evidence(Q, ANSWER, sentence_score=1.2, second_score=0.4)
