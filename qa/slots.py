@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from qa.kinds import answer_kind
 
 # Question words and the words that only say "how many / what value" (not the focus).
-_WH = frozenset("""كم كام بكم ما ماذا من مين منو هو هي هم متي امتي في اي الي منذ عدد قيمه تكلفه كلفه حجم
+_WH = frozenset("""كم كام بكم لكم وكم فكم ما ماذا من مين منو هو هي هم متي امتي في اي الي منذ عدد قيمه تكلفه كلفه حجم
 مقدار نسبه اسم يبلغ بلغ بلغت تبلغ كان كانت هل الذي التي ال عام العام سنه السنه تاريخ شهر يوم قرن فتره
 وقت""".split())
 _AMOUNT_Q = re.compile(r"(^|\s)(قيمه|تكلفه|كلفه|ميزانيه|مبلغ|سعر|ثمن|راس مال|بالدولار|دولار|استثمارات|ايرادات|"

@@ -216,6 +216,7 @@ def _slot_and_words(question: str, sentence: str):
     # «أحد عشر»: a number word; a typo's stray letter («م عدد») is no focus
     ("ما عدد اللاعبين في الفريق؟", "يتكون الفريق من أحد عشر لاعبا", True),
     ("م عدد مستخدمي البيتكوين؟", "هناك مابين 2.9 إلى 5.8 مليون مستخدم", True),
+    ("لكم عدد من اللعبات بقي الفريق خارج المنطقة؟", "بقي الفريق خارج المنطقة لـ ثلاثة لعبات", True),
     # the neighbouring fact about the same entities holds no figure near the thing counted
     ("كم عدد الجنود الروس الذين شاركوا في التدريبات؟", "شاركت جيوش روسيا وكازاخستان في التدريبات", False),
 ])
