@@ -188,7 +188,7 @@ def test_a_paraphrase_leans_on_the_stored_vectors_more_than_a_question_worded_li
     # stored vector is the question's own direction. Worded like the passage (it holds 11
     # of the question's 13), the question keeps the first sentence: the vectors' small
     # weight (0.1) does not outweigh a keyword lead of 0.6 x 3/13. A paraphrase (the passage
-    # holds 7 of 15: the rest is said otherwise there) gives the vectors more say (0.17
+    # holds 7 of 15: the rest is said otherwise there) gives the vectors more say (0.14
     # against a lead of 0.6 x 3/15), and the second sentence is chosen; with the boost off
     # it is not.
     from dataclasses import replace as _replace
