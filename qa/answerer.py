@@ -92,6 +92,7 @@ class ExtractiveAnswerer:
         scored: list[ScoredSentence] = []
         prm = self.params
         cover = idf_coverage_of(q_stems, got.idf)  # the question's weight summed once
+        found = 0.0  # the most of the question one top passage holds (keywords)
         for p in top:
             text = doc_text(p.doc_id)
             # The document's title and the section's heading name what every sentence
@@ -99,6 +100,7 @@ class ExtractiveAnswerer:
             # الغيم» names its subject by a common noun. (Earlier sentences as context
             # moved quotes past the sentence naming the answer: XQuAD-ar 0.813 -> 0.802.)
             context = frozenset(self._stems_of(f"{p.title} {p.section}"))
+            found = max(found, cover(context.union(*(s.stems for s in got.sentences.get(p.chunk_id, [])))))
             for s in got.sentences.get(p.chunk_id, []):
                 if not self._is_quotable(p.doc_id, text, s.start, s.end, author):
                     continue
@@ -111,8 +113,18 @@ class ExtractiveAnswerer:
                 scored.append(ScoredSentence(p, Span(s.start, s.end), score, cov))
         scored.sort(key=lambda s: s.score, reverse=True)
         if stored is not None and self.params.sentence_similarity_weight and scored:
-            scored = self._by_similarity_too(scored, got, stored)
+            scored = self._by_similarity_too(scored, got, stored, self._similarity_weight(found))
         return scored
+
+    def _similarity_weight(self, found: float) -> float:
+        """The stored sentence vectors' weight in sentence choice: `sentence_similarity_weight`,
+        rising by up to `sentence_similarity_boost` as the best top passage holds less of the
+        question's keywords (below `sentence_similarity_knee`): a paraphrase shares few words
+        with any passage, so keyword coverage cannot tell its sentences apart."""
+        prm = self.params
+        knee = prm.sentence_similarity_knee
+        missing = min(1.0, max(0.0, (knee - found) / knee)) if knee > 0 else 0.0
+        return prm.sentence_similarity_weight + prm.sentence_similarity_boost * missing
 
     def _is_quotable(self, doc_id: str, text: str, start: int, end: int, author: bool = False) -> bool:
         key = (doc_id, start, end, author)
@@ -124,7 +136,8 @@ class ExtractiveAnswerer:
         return got
 
     def _by_similarity_too(self, scored: list[ScoredSentence], got: Retrieved,
-                           stored: Callable[[list[str]], dict[str, np.ndarray]]) -> list[ScoredSentence]:
+                           stored: Callable[[list[str]], dict[str, np.ndarray]],
+                           weight: float | None = None) -> list[ScoredSentence]:
         """Re-ordered with each sentence's stored vector's similarity to the question (scaled
         within the candidates) added: a paraphrase shares few keywords with the sentence that
         answers it. Sentences without a stored vector (short lines) get no bonus; the scores
@@ -135,7 +148,8 @@ class ExtractiveAnswerer:
         if not sims:
             return scored
         lo, hi = min(sims.values()), max(sims.values())
-        span, w = (hi - lo) or 1.0, self.params.sentence_similarity_weight
+        span = (hi - lo) or 1.0
+        w = self.params.sentence_similarity_weight if weight is None else weight
         bonus = [w * (sims[t] - lo) / span if t in sims else 0.0 for t in texts]
         order = sorted(range(len(scored)), key=lambda i: scored[i].score + bonus[i], reverse=True)
         return [scored[i] for i in order]

@@ -181,3 +181,41 @@ def test_a_table_row_is_quotable_though_as_short_as_a_heading():
     q = "كم بلغت صادرات شركة الفجر للأسمنت بالطن في عام 2024؟"
     c = answerer(max_quote_sentences=1).compose(q, docs.retrieved(q, [("cement", 1.0)]), docs.text).citations[0]
     assert c.quote == "السنة: 2024 — الصادرات بالطن: 585000"
+
+
+def test_a_paraphrase_leans_on_the_stored_vectors_more_than_a_question_worded_like_the_passage():
+    # Two sentences alike but for «سمرقند» (IDF 3), which only the first holds; the second's
+    # stored vector is the question's own direction. Worded like the passage (it holds 11
+    # of the question's 13), the question keeps the first sentence: the vectors' small
+    # weight (0.1) does not outweigh a keyword lead of 0.6 x 3/13. A paraphrase (the passage
+    # holds 7 of 15: the rest is said otherwise there) gives the vectors more say (0.14
+    # against a lead of 0.6 x 3/15), and the second sentence is chosen; with the boost off
+    # it is not.
+    from dataclasses import replace as _replace
+
+    import numpy as _np
+
+    from qa.answerer import got_text
+
+    first = "اجتمع الوزراء في سمرقند لبحث التعاون العسكري."
+    second = "اجتمع الوزراء لبحث التعاون وقرروا تدريبات مشتركة كل عام."
+    docs = Docs(a=f"{first}\n{second}\n")
+    q_vec = _np.array([1.0, 0.0, 0.0, 0.0], _np.float32)
+    vectors = {first: _np.array([0.6, 0.8, 0.0, 0.0], _np.float32), second: q_vec}
+    stored = lambda texts: {t: vectors[t] for t in texts if t in vectors}  # noqa: E731
+    a = stem("سمرقند")
+    shared = [stem(w) for w in ("الوزراء", "اجتمع")]
+    said_otherwise = [stem(w) for w in ("حصيلة", "المسؤولين", "الدفاعيين", "لقاءات")]
+    assert not ({a, *said_otherwise} & {stem(w) for w in second.split()})
+
+    def first_quoted(question: str, extra: list[str], **params) -> str:
+        q_stems = [a, *shared, *extra]
+        got = _replace(docs.retrieved(question, [("a", 1.0)]), query_vector=q_vec, query_stems=q_stems,
+                       idf={t: 3.0 if t == a else 2.0 for t in q_stems})
+        return got_text(answerer(**params).rank_sentences(question, got, docs.text, stored=stored)[0])
+
+    worded_alike = [stem("لبحث"), stem("التعاون"), said_otherwise[0]]
+    assert first_quoted("ما حصيلة اجتماع الوزراء في سمرقند لبحث التعاون؟", worded_alike) == first
+    paraphrase = "ما حصيلة لقاءات المسؤولين الدفاعيين والوزراء في سمرقند؟"
+    assert first_quoted(paraphrase, said_otherwise) == second
+    assert first_quoted(paraphrase, said_otherwise, sentence_similarity_boost=0.0) == first
