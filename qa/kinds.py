@@ -32,13 +32,15 @@ _SAID_YEAR = re.compile(r"(?:عام|العام|سنه|السنه|منذ)\s+(1[0-
 # Number words: counts in ARCD/XQuAD answers are often written out. Whole words, in the
 # forms a number takes (units, tens, dual, plural), not any word they begin: «وتسعى»
 # (strives) is no «تسع», «الفترة» no «ألف», «أثناء» no «اثنان», «الأربعاء» no «أربع».
-_NUMBER_WORDS = re.compile(
-    r"(^|\s)[وبل]?(ال)?(واحده?|اثن(?:ان|ين|تان|تين|ا|ي)|"
+_NUMBER_FORMS = (
+    r"[وبل]?(ال)?(واحده?|اثن(?:ان|ين|تان|تين|ا|ي)|"
     r"(?:ثلاث|اربع|خمس|ست|سبع|تسع|ثمان)(?:مائه|مئه)|"  # hundreds in one word: «ثلاثمائة»
     r"(?:ثلاث|اربع|خمس|ست|سبع|تسع)(?:ه|ون|ين|ينيات)?|ثمان(?:ي|يه|ون|ين|ينيات)?|عشر(?:ه|ات|ون|ين|ينيات)?|"
     r"مائه|مئه|(?:مائت|مئت)(?:ان|ين|ا|ي)|مئات|الف(?:ا|ان|ين)?|الاف|الوف|"
     r"مليون(?:ا|ان|ين)?|ملايين|مليار(?:ا|ان|ين|ات)?|بليون|بلايين|"
-    r"(?:نصف|ربع|ثلث)(?:ا|ان|ين)?|انصاف|ارباع|اثلاث|ضعف(?:ا|ان|ين)?|اضعاف)(?!\w)")
+    r"(?:نصف|ربع|ثلث)(?:ا|ان|ين|ي)?|انصاف|ارباع|اثلاث|ضعف(?:ا|ان|ين)?|اضعاف)")
+_NUMBER_WORDS = re.compile(r"(^|\s)" + _NUMBER_FORMS + r"(?!\w)")
+NUMBER_WORD = re.compile(_NUMBER_FORMS + "$")  # one normalized word (qa.slots)
 _AUTHOR_Q = re.compile(r"(كتب|كاتب|اعد|اعداد|مؤلف|مولف|الف|تاليف|بقلم|wrote|author|written|prepared)")
 
 RELATIVE_DATE = re.compile(

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qa.kinds import answer_kind
+from qa.kinds import NUMBER_WORD, answer_kind
 
 # Question words and the words that only say "how many / what value" (not the focus).
 _WH = frozenset("""كم كام بكم لكم وكم فكم ما ماذا من مين منو هو هي هم متي امتي في اي الي منذ عدد قيمه تكلفه كلفه حجم
@@ -32,8 +32,6 @@ _AMOUNT_Q = re.compile(r"(^|\s)(قيمه|تكلفه|كلفه|ميزانيه|مب
                        r"صادرات|واردات|حجم التبادل|حجم التجاره|how much)(\s|$)")
 _UNIT = re.compile(r"^[وب]?(ال)?(مليون|ملايين|مليار|مليارات|بليون|الف|الاف|دولار|دولارا|يورو|ليره|روبل|"
                    r"مناط|سوم|تينغ|تنغ|درهم|ريال|جنيه|%|٪|بالمئه|بالمائه|المئه)")
-_NUMBER_WORD = re.compile(r"^[وب]?(ال)?(واحد|احد|احدي|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مائه|مئه|مئات|الف|"
-                          r"الاف|مليون|ملايين|مليار|نصف|ربع|ثلث|ضعف)")
 _MONTH = re.compile(r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|كانون|"
                     r"شباط|اذار|نيسان|ايار|حزيران|تموز|ايلول|تشرين|القرن|قرن|محرم|صفر|ربيع|جمادي|رجب|شعبان|"
                     r"رمضان|شوال|القعده|الحجه|الميلاد|ميلادي|الهجره|هجري)")
@@ -113,7 +111,7 @@ def _filler(slot: Slot, words: list[str], j: int, counts_focus: bool = False) ->
         return (year is not None and year.group(1) not in slot.digits) or (
             bool(_MONTH.search(w)) and w not in slot.words)
     is_year = bool(_YEAR.match(w)) and not counts_focus
-    figure = (new_figure and not is_year) or (not digits and bool(_NUMBER_WORD.match(w)))
+    figure = (new_figure and not is_year) or (not digits and bool(NUMBER_WORD.match(w)))
     if slot.kind == "number":
         return figure
     if slot.kind == "amount":  # a figure with a unit next to it
