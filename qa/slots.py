@@ -127,8 +127,24 @@ def filled(slot: Slot, words: list[str], stems: list[str | None]) -> bool:
     at = [i for i, s in enumerate(stems) if s and _is_focus(s, slot.focus)] if slot.focus else list(range(len(words)))
     if not at:
         return False
+    if slot.kind == "number" and any(_dual_of_asked(words[i], slot.words) for i in at):
+        return True  # «فريقين» for «كم فريقا»: the dual is the count (two)
     return any(_filler(slot, words, j, counts_focus=j + 1 in at) for j in range(len(words))
                if any(abs(j - i) <= NEAR for i in at))
+
+
+_CLITIC = re.compile(r"^(?:[وفبلك]?ال|[وفبلك])(?=\w{3})")
+
+
+def _dual_of_asked(word: str, asked: frozenset[str]) -> bool:
+    """Is `word` the dual of a noun the question names in the singular («فريقين» /
+    «فريقان» of «فريقا», «دولتين» of «دوله»)?"""
+    bare = _CLITIC.sub("", word)
+    for ending, base_end in (("تين", "ه"), ("تان", "ه"), ("ين", ""), ("ان", "")):
+        if bare.endswith(ending) and len(bare) - len(ending) >= 3:
+            base = bare[: -len(ending)] + base_end
+            return any(_CLITIC.sub("", w).rstrip("ا") == base for w in asked)
+    return False
 
 
 _LONG_VOWELS = str.maketrans("", "", "اويى")
