@@ -39,6 +39,7 @@ from index import (
 from qa.abstention import ABSTAIN_AR, ABSTAIN_EN, decide  # noqa: F401 (ABSTAIN_*: public texts)
 from qa.answerer import ExtractiveAnswerer
 from qa.chat import Conversation
+from qa.concepts import arabic_equivalents
 from qa.pages import stream_with_pages, with_pages
 from qa.question import Question, QuestionError, clean_k, clean_question, read_question  # noqa: F401 (re-exported)
 from qa.retriever import HybridRetriever, Retrieved
@@ -242,10 +243,14 @@ class Isnad:
 
     def _retrieve(self, loaded: "_Loaded", question: Question, k: int, context: str) -> Retrieved:
         """Hybrid retrieval for a cleaned question; `context` (earlier chat turns) widens
-        the query. Latin-script names also search for their Arabic spelling in the corpus."""
+        the query. Latin-script names also search for their Arabic spelling in the corpus,
+        and an English question's common words their Arabic equivalents (qa.concepts)."""
         context = context if isinstance(context, str) else ""
         query = f"{context} {question.text}".strip() if context else question.text
         spellings = loaded.names.expand(question.text) if question.language != "ar" else ""
+        if question.language == "en" and self.settings.retrieval.concept_terms:
+            # ... and its common words their Arabic equivalents (founded -> تأسس)
+            spellings = f"{spellings} {arabic_equivalents(question.text)}".strip()
         return loaded.retriever.retrieve(query, k, question_language=question.language, names=spellings)
 
     def _extractive(self, question: str, k: int | None, context: str, id: object) -> tuple[Answer, Retrieved]:

@@ -15,10 +15,15 @@ import re
 
 _DATE_Q = re.compile(
     r"(^|\s)(متي|امتي|امته|ايمته|في اي عام|في اي سنه|في اي العام|ما تاريخ|في اي شهر|في اي يوم|"
-    r"في اي قرن|في اي فتره|منذ متي|الي متي|when|what year|which year|what date|in what year)(\s|$)")
+    r"في اي قرن|في اي فتره|منذ متي|الي متي|when|what year|which year|what date|in what year|"
+    r"what period|which period|what time)(\s|$)")
 _NUMBER_Q = re.compile(
     r"(^|\s)(كم|كام|قديش|بكم|لكم|ما عدد|ما هو عدد|ما هي عدد|عدد|ما نسبه|ما هي نسبه|ما حجم|ما قيمه|ما مساحه|ما طول|"
-    r"ما ارتفاع|ما عمق|ما مقدار|how many|how much|what percentage|what number|how long|how old)(\s|$)")
+    r"ما ارتفاع|ما عمق|ما مقدار|how many|how much|what percentage|what number|how long|how old|"
+    # English asks for a measure by naming it, as Arabic does («ما مساحه»): "what is the area of".
+    r"(?:what|which) (?:is|was|are|were) (?:the |its |their )?(?:total |annual |current |estimated )?"
+    r"(?:area|population|volume|size|length|height|depth|value|amount|percentage|share|rate|budget|cost|"
+    r"price|capacity|number|figure))(\s|$)")
 _WHO_Q = re.compile(r"^\W*(من|مين|منو)\s|(^|\s)(من هو|من هي|من هم|من الذي|من التي|who|whom|whose)(\s|$)")
 _YEAR = re.compile(r"\b(1[0-9]\d\d|20\d\d)\b")
 _MONTHS = re.compile(

@@ -52,6 +52,39 @@ def skeleton(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", s)  # doubled letters (shadda, "ss") count once
 
 
+_VOWELS = frozenset("aeiouyw")
+
+
+def _vowel_gaps(word: str) -> frozenset[int]:
+    """Where a word writes a vowel between two consonants of its skeleton: {i} for a
+    vowel between the i-th and the (i+1)-th (romanized Arabic shows only the long vowels
+    ي and و; a Latin spelling shows every vowel)."""
+    s = anyascii(word).lower()
+    for digraph, single in _DIGRAPHS:
+        s = s.replace(digraph, single)
+    s = s.translate(_CLASSES)
+    consonants: list[str] = []
+    gaps: set[int] = set()
+    vowel = False
+    for ch in s:
+        if ch in _VOWELS:
+            vowel = True
+        elif _DROP.fullmatch(ch) is None and (not consonants or ch != consonants[-1]):
+            if vowel and consonants:
+                gaps.add(len(consonants) - 1)
+            consonants.append(ch)
+            vowel = False
+    return frozenset(gaps)
+
+
+def vowels_agree(name: str, word: str) -> bool:
+    """An Arabic word of the same skeleton as a Latin name may spell it only if every long
+    vowel it writes between two consonants has a vowel in the name there too: «تركيا» spells
+    Turkey, «طريق» (road; same skeleton t-r-k) does not: its ي stands between r and q,
+    where Turkey has no vowel."""
+    return _vowel_gaps(word) <= _vowel_gaps(name)
+
+
 def _within_one_edit(a: str, b: str) -> bool:
     if a == b:
         return True
@@ -112,17 +145,20 @@ class NameMatcher:
         """Corpus words that spell `name` in Arabic script, most frequent first; for a
         people's adjective (Kazakh, Azerbaijani) also its country's name as the corpus
         writes it (كازاخستان, أذربيجان)."""
-        found = self._spellings(skeleton(name))
+        found = self._spellings(skeleton(name), name=name)
         base = _ADJECTIVE.sub("", name) if len(name) > 5 else name
         if base != name:
-            found += self._spellings(skeleton(base))
+            found += self._spellings(skeleton(base), name=base)
         if not found:  # only with the article in the text: Kazakh -> الكازاخي
             found = self._spellings(skeleton(name), fuzzy=False, table=self._tables()[2])
         root = skeleton(base)  # a people's name as its country's: Uzbek -> Uzbekistan
         country = self._spellings(root + "stn", fuzzy=False) if len(root) >= MIN_SKELETON else []
         return list(dict.fromkeys(found[:MAX_SPELLINGS] + country[:MAX_SPELLINGS]))
 
-    def _spellings(self, sk: str, fuzzy: bool = True, table: _Table | None = None) -> list[str]:
+    def _spellings(self, sk: str, fuzzy: bool = True, table: _Table | None = None, name: str = "") -> list[str]:
+        """Words of `table` (default: the plain one) whose skeleton is `sk` (or, when
+        `fuzzy`, one edit from it); with `name`, a word of exactly that skeleton must write
+        its long vowels where the name has vowels (`vowels_agree`)."""
         if len(sk) < MIN_SKELETON:
             return []
         plain, deletions, _ = self._tables()
@@ -131,7 +167,8 @@ class NameMatcher:
         if fuzzy and len(sk) >= FUZZY_FROM:  # longer names: one edit apart still matches (Tashkent / طشقند)
             near = set().union(*(deletions.get(v, set()) for v in _deletions(sk) | {sk}))
             keys |= {k for k in near if _within_one_edit(sk, k)}
-        found = sorted((cw for k in keys for cw in table.get(k, [])), reverse=True)
+        found = sorted((cw for k in keys for cw in table.get(k, [])
+                        if not name or k != sk or vowels_agree(name, cw[1])), reverse=True)
         return list(dict.fromkeys(w for _, w in found))[:MAX_SPELLINGS]
 
     def expand(self, question: str) -> str:

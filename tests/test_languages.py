@@ -216,3 +216,44 @@ def test_reference_lines_are_recognised_in_both_scripts():
     assert reference_share(refs) == 1.0
     assert reference_share("اجتمع وزراء الدفاع في سمرقند.\nوناقش الوزراء التعاون.") == 0.0
     assert reference_share("2024 was a year of treaties.\n- 4- Kamila Aliyeva, Turkey vows") == 0.5
+
+
+def test_a_word_of_the_names_skeleton_with_long_vowels_elsewhere_is_no_spelling():
+    # «طريق» (road) has Turkey's skeleton t-r-k, but writes a ي between r and q where
+    # the name has no vowel: it is not Turkey, «تركيا» is.
+    names = NameMatcher(lambda: VOCABULARY + [("طريق", 50), ("تركيا", 9)])
+    assert names.arabic_spellings("Turkey") == ["تركيا"]
+    assert names.arabic_spellings("Birlik") == ["بيرليك"]  # its ي stand where the name has i
+
+
+def test_english_questions_that_name_a_measure_ask_for_a_number():
+    from qa.kinds import answer_kind
+
+    assert answer_kind("what is the area of turkmenistan?") == "number"
+    assert answer_kind("what was the volume of trade between the two countries?") == "number"
+    assert answer_kind("what period does the programme cover?") == "date"
+    assert answer_kind("what is the capital of the council?") == ""
+
+
+def test_common_english_words_have_arabic_equivalents():
+    from qa.concepts import arabic_equivalents
+
+    got = arabic_equivalents("In which year was the Organization founded?").split()
+    assert {"عام", "منظمة", "تأسست"} <= set(got)
+    assert arabic_equivalents("متى تأسست المنظمة؟") == ""
+    assert arabic_equivalents("Who is Mirziyoyev?") == ""  # names are not in the table
+
+
+@pytest.mark.slow
+def test_english_content_words_find_the_arabic_passage_that_answers(shipped_engine):
+    # Every passage of the shipped corpus names Kyrgyzstan and Turkey; "drones" and
+    # "bought" (مسيرات، شراء) are what tells the one that answers.
+    import dataclasses
+
+    q = "What drones has Kyrgyzstan bought from Turkey?"
+    a = shipped_engine.ask(q)
+    assert "TB2" in a.passages[0].text
+    without = shipped_engine.with_llm()
+    without.settings = without.settings.with_(
+        retrieval=dataclasses.replace(without.settings.retrieval, concept_terms=False))
+    assert "TB2" not in without.ask(q).passages[0].text
