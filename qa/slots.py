@@ -169,7 +169,7 @@ def _is_focus(stem: str, focus: tuple[str, ...]) -> bool:
 
 def count_unfilled(slot: Slot, norm_question: str, words: list[str], stems: list[str | None]) -> bool:
     """The question plainly asks for a count or an amount («كم عدد الجنود ...؟»), the
-    sentence speaks of what is counted (a focus word is there) yet holds no figure near it:
+    sentence speaks of what is counted (a focus word is there) yet holds no figure at all:
     a neighbouring fact about the same thing, not the figure asked for. A sentence that
     never names the focus may phrase the answer otherwise («2,8٪ من البروتستانت» for «ما
     النسبة المئوية»): left undecided."""
@@ -177,7 +177,12 @@ def count_unfilled(slot: Slot, norm_question: str, words: list[str], stems: list
         return False
     if not any(s and _is_focus(s, slot.focus) for s in stems):
         return False
-    return not filled(slot, words, stems)
+    # Any figure at all (a year included) may be the answer with its subject phrased
+    # otherwise («قامت الجامعة بتخفيض مقتنياتها ... بمبلغ 230 مليون دولار»): only a quote
+    # without one is plainly no count.
+    if filled(slot, words, stems):  # a figure near the focus, or its dual
+        return False
+    return not any(_filler(slot, words, j, counts_focus=True) for j in range(len(words)))
 
 
 def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:

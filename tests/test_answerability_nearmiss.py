@@ -104,6 +104,12 @@ def test_a_count_the_quote_does_not_hold_is_refused_whatever_the_model_says():
     assert named(when)["count_unfilled"] == 0.0
     elsewhere = with_slot(q, "أطلقت المنظمة تدريبات الأخوة الراسخة في طاجيكستان.")
     assert named(elsewhere)["count_unfilled"] == 0.0
+    # a figure elsewhere in the quote may be the answer, its subject phrased otherwise
+    far = with_slot("كم قللت إدارة الجامعة من مقتنياتها في الشركات استجابة للضغوط؟",
+                    "رفضت إدارة الجامعة مرارا سحب الاستثمارات، قائلة إن مصروفات التشغيل يجب ألا تخضع "
+                    "لتقييدات غير واقعية أو للتورط، ومع ذلك قامت الجامعة في النهاية بتخفيض ما تملكه "
+                    "في تلك البلاد بمبلغ 230 مليون دولار.")
+    assert named(far)["count_unfilled"] == 0.0
     # «عدد» in a question that asks for someone is no count asked
     who = with_slot("من سجل أعلى عدد من الأهداف للفريق هذا الموسم؟", "سجل اللاعبون الأهداف للفريق في الموسم.")
     assert named(who)["count_unfilled"] == 0.0
