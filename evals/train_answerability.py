@@ -131,7 +131,11 @@ def threshold_for(prob: np.ndarray, y: np.ndarray, max_refused: float, veto: np.
 # counts. (Said plainly: they were dropped after a model with them was measured once on
 # xquad-ar-heldout: 0.506 near-misses abstained vs 0.598 without.) Gradient boosting over
 # the same features: grouped AUC 0.765 but 0.102 abstained at 1 % and parity AUC 0.633.
-# nation_mismatch acts as a veto (qa.answerability.vetoed), not a weight.
+# nation_mismatch acts as a veto (qa.answerability.vetoed), not a weight; so does
+# count_unfilled (2026-12-03). Tried then and not kept (parity CV, near-misses abstained at
+# the training parity's threshold): coverage with each term weighed down by the share of
+# retrieved passages holding it (0.229 -> 0.222-0.236, AUC 0.716 -> 0.715-0.716), and the
+# question and quote vectors' element-wise product (384 weights: AUC 0.716 -> 0.52-0.65).
 USED = ("coverage", "rare_coverage", "passage_coverage", "dense", "kind_found", "kind_missing",
         "phrase", "coverage_x_dense", "sentence_dense")
 
