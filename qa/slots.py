@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 
 from qa.kinds import NUMBER_WORD, answer_kind
@@ -182,7 +183,9 @@ def count_unfilled(slot: Slot, norm_question: str, words: list[str], stems: list
     # without one is plainly no count.
     if filled(slot, words, stems):  # a figure near the focus, or its dual
         return False
-    return not any(_filler(slot, words, j, counts_focus=True) for j in range(len(words)))
+    # Anywhere, any figure counts, with or without a unit («الصادرات بالطن: 585000»).
+    anything = dataclasses.replace(slot, kind="number")
+    return not any(_filler(anything, words, j, counts_focus=True) for j in range(len(words)))
 
 
 def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:

@@ -110,6 +110,10 @@ def test_a_count_the_quote_does_not_hold_is_refused_whatever_the_model_says():
                     "لتقييدات غير واقعية أو للتورط، ومع ذلك قامت الجامعة في النهاية بتخفيض ما تملكه "
                     "في تلك البلاد بمبلغ 230 مليون دولار.")
     assert named(far)["count_unfilled"] == 0.0
+    # an amount asked, a figure given without a money unit (a table row in tonnes): no veto
+    row = with_slot("كم بلغت صادرات شركة الفجر للأسمنت بالطن في عام 2024؟",
+                    "السنة: 2024 — الصادرات بالطن: 585000")
+    assert named(row)["count_unfilled"] == 0.0
     # «عدد» in a question that asks for someone is no count asked
     who = with_slot("من سجل أعلى عدد من الأهداف للفريق هذا الموسم؟", "سجل اللاعبون الأهداف للفريق في الموسم.")
     assert named(who)["count_unfilled"] == 0.0
