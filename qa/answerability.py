@@ -122,7 +122,7 @@ def features(ev: Evidence) -> np.ndarray:
         ev.sentence_score - ev.second_score,
         _gap(ev.passage_dense),
         1.0 if ev.nation_swapped or nation_mismatch(nq, nquote, normalize(ev.passage_text or ev.quote)) else 0.0,
-        count_unfilled(ev),
+        count_unfilled(ev, nq),
     ], dtype=np.float64)
 
 
@@ -149,15 +149,15 @@ def slot_features(ev: Evidence) -> list[float]:
             (sum(1 for t in slot.focus if t not in ev.top_stems) / len(slot.focus)) if slot.focus else 0.0]
 
 
-def count_unfilled(ev: Evidence) -> float:
+def count_unfilled(ev: Evidence, norm_question: str) -> float:
     """1 when the question plainly asks for a count or an amount («كم عدد الجنود», «ما قيمة
-    الصفقة») and the quote speaks of the thing counted without a figure near it (qa.slots).
+    الصفقة») and the quote speaks of the thing counted with no figure in it (qa.slots).
     Dates are left to the model: a quote about the same event often names its year in
     another clause."""
     if ev.slot is None:
         return 0.0
     words, stems = ev.quote_words
-    return 1.0 if slots_count_unfilled(ev.slot, normalize(ev.question), list(words), list(stems)) else 0.0
+    return 1.0 if slots_count_unfilled(ev.slot, norm_question, list(words), list(stems)) else 0.0
 
 
 def phrase_share(q_stems: list[str], seq: tuple[str, ...], gap: int = 3) -> float:
@@ -212,9 +212,9 @@ def vetoed(x: np.ndarray) -> bool:
     """Near-misses shown plainly (qa.slots), whatever the model says: the question names a
     nation the quote does not, the quote another one instead (another country's fact:
     «الكازاخستاني» quoted by «الأوزبكي»), or the quote names the very thing the question
-    qualifies by a nation as another nation's only (`Evidence.nation_swapped`); the question asks for a count or an amount and
-    the quote holds no figure near what is counted (`count_unfilled`); or it asks for a
-    count, an amount or a date, and either
+    qualifies by a nation as another nation's only (`Evidence.nation_swapped`); the
+    question asks for a count or an amount and the quote names what is counted with no
+    figure in it (`count_unfilled`); or it asks for a count, an amount or a date, and either
     - it names a year that the cited passage never names although it names others (a
       figure for another year), or
     - the quote holds no filler near the focus and lacks the nationality the question

@@ -18,9 +18,9 @@ from the index's analyzer, so the focus matches inflected forms.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-import dataclasses
 from dataclasses import dataclass
 
 from qa.kinds import NUMBER_WORD, answer_kind
@@ -178,12 +178,11 @@ def count_unfilled(slot: Slot, norm_question: str, words: list[str], stems: list
         return False
     if not any(s and _is_focus(s, slot.focus) for s in stems):
         return False
-    # Any figure at all (a year included) may be the answer with its subject phrased
-    # otherwise («قامت الجامعة بتخفيض مقتنياتها ... بمبلغ 230 مليون دولار»): only a quote
-    # without one is plainly no count.
     if filled(slot, words, stems):  # a figure near the focus, or its dual
         return False
-    # Anywhere, any figure counts, with or without a unit («الصادرات بالطن: 585000»).
+    # Any figure elsewhere, a year included, with or without a unit, may be the answer with
+    # its subject phrased otherwise («قامت الجامعة بتخفيض مقتنياتها ... بمبلغ 230 مليون
+    # دولار», «الصادرات بالطن: 585000»): only a quote without one is plainly no count.
     anything = dataclasses.replace(slot, kind="number")
     return not any(_filler(anything, words, j, counts_focus=True) for j in range(len(words)))
 
@@ -198,11 +197,15 @@ def years_absent(slot: Slot, held: set[str] | frozenset[str]) -> float:
     return len(slot.years - set(held)) / len(slot.years)
 
 
+def _nation_of(word: str) -> str | None:
+    """The nation a normalized word names, as country or people; None for a language."""
+    m = None if _LANGUAGE.match(word) else _NATION_WORD.match(word)
+    return _NATION_ALIAS.get(m.group(1), m.group(1)) if m else None
+
+
 def nations(norm_text: str) -> frozenset[str]:
     """The nations a normalized text names, as country or people («تركيا», «الأوزبكي»)."""
-    found = (m.group(1) for w in re.findall(r"\w+", norm_text)
-             if not _LANGUAGE.match(w) and (m := _NATION_WORD.match(w)))
-    return frozenset(_NATION_ALIAS.get(n, n) for n in found)
+    return frozenset(n for w in re.findall(r"\w+", norm_text) if (n := _nation_of(w)))
 
 
 def nation_mismatch(norm_question: str, norm_quote: str, norm_passage: str) -> bool:
@@ -212,11 +215,6 @@ def nation_mismatch(norm_question: str, norm_quote: str, norm_passage: str) -> b
     quote's subject by context, so only the passage's silence counts."""
     asked = nations(norm_question)
     return bool(asked - nations(norm_passage)) and bool(nations(norm_quote) - asked)
-
-
-def _nation_of(word: str) -> str | None:
-    m = None if _LANGUAGE.match(word) else _NATION_WORD.match(word)
-    return _NATION_ALIAS.get(m.group(1), m.group(1)) if m else None
 
 
 def _nation_adjective(word: str) -> str | None:
@@ -230,13 +228,16 @@ def nation_swapped(norm_question: str, norm_quote: str, stem: Callable[[str], st
     names that same thing qualified by another nation only («وزير الطاقة الأوزبكي»): the
     other country's minister, budget or army, whatever else the quote says of the asked one."""
     q_words = re.findall(r"\w+", norm_question)
+    # (nation, the word it qualifies: «الطاقة») for each nationality adjective of the question
+    qualified = [(asked, q_words[i - 1]) for i, w in enumerate(q_words)
+                 if i > 0 and (asked := _nation_adjective(w)) is not None
+                 and not _nation_of(q_words[i - 1]) and q_words[i - 1] not in _LANGUAGE_NOUNS]
+    if not qualified:  # most questions: nothing to stem
+        return False
     quote = re.findall(r"\w+", norm_quote)
     quote_stems = [stem(w) for w in quote]
-    for i, w in enumerate(q_words):
-        asked = _nation_adjective(w)
-        if asked is None or i == 0 or _nation_of(q_words[i - 1]) or q_words[i - 1] in _LANGUAGE_NOUNS:
-            continue
-        head = stem(q_words[i - 1])  # the word the nation qualifies («الطاقة»)
+    for asked, head_word in qualified:
+        head = stem(head_word)
         if not head:
             continue
         after = [[_nation_adjective(x) for x in quote[j + 1: j + 3]] for j, s in enumerate(quote_stems) if s == head]

@@ -42,13 +42,17 @@ _NOT_NAMES = {
 }
 
 
-def skeleton(word: str) -> str:
-    """The consonant skeleton of a word of any script, e.g. Samarkand -> smrknd."""
+def _romanized(word: str) -> str:
+    """A word of any script in Latin letters, its consonants in their sound classes."""
     s = anyascii(word).lower()
     for digraph, single in _DIGRAPHS:
         s = s.replace(digraph, single)
-    s = s.translate(_CLASSES)
-    s = _DROP.sub("", s)
+    return s.translate(_CLASSES)
+
+
+def skeleton(word: str) -> str:
+    """The consonant skeleton of a word of any script, e.g. Samarkand -> smrknd."""
+    s = _DROP.sub("", _romanized(word))
     return re.sub(r"(.)\1+", r"\1", s)  # doubled letters (shadda, "ss") count once
 
 
@@ -59,14 +63,10 @@ def _vowel_gaps(word: str) -> frozenset[int]:
     """Where a word writes a vowel between two consonants of its skeleton: {i} for a
     vowel between the i-th and the (i+1)-th (romanized Arabic shows only the long vowels
     ي and و; a Latin spelling shows every vowel)."""
-    s = anyascii(word).lower()
-    for digraph, single in _DIGRAPHS:
-        s = s.replace(digraph, single)
-    s = s.translate(_CLASSES)
     consonants: list[str] = []
     gaps: set[int] = set()
     vowel = False
-    for ch in s:
+    for ch in _romanized(word):
         if ch in _VOWELS:
             vowel = True
         elif _DROP.fullmatch(ch) is None and (not consonants or ch != consonants[-1]):
