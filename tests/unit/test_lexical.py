@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.lexical import ArabicAnalyzer
+from corpus.normalize import normalize
+from index.lexical import STOPWORDS, ArabicAnalyzer
 from qa.coverage import idf_coverage
 
 pytestmark = pytest.mark.unit
@@ -33,3 +34,8 @@ def test_content_words_that_look_like_them_stay_keywords():
     a = ArabicAnalyzer()
     assert a.analyze("الألم في الباي").words == ["الالم", "الباي"]
     assert a.analyze("علي بن أبي طالب").words[0] == "علي"  # the name, not the preposition
+
+
+def test_every_stop_word_is_written_as_normalized_text_reads():
+    # A stop word is compared with normalized words: one written otherwise never matches.
+    assert sorted(w for w in STOPWORDS if normalize(w) != w) == []
