@@ -2,7 +2,7 @@
 fused into one ranking, re-ranked by how well one sentence of a passage covers the
 question, with overlapping chunks of a document de-duplicated.
 
-Fusion and weights were chosen on XQuAD-ar and ARCD-train (see README, "Measured").
+Fusion and weights were chosen on XQuAD-ar and ARCD-train (see evals/HISTORY.md, "How retrieval was chosen").
 """
 from __future__ import annotations
 
