@@ -105,12 +105,17 @@ def test_upload_ask_remove_in_the_browser(upload_engine, tmp_path, request):
         pg.set_default_timeout(60_000)
         pg.goto(url)
         pg.get_by_role("tab", name="الوثائق").click()
+        before = upload_engine.info()["documents"]
+        assert _shown_document_counts(pg) == (before, before)
         pg.locator("#isnad-upload input[type=file]").set_input_files(str(doc))
         pg.locator("#isnad-upload").get_by_text("zumurrud.txt").first.wait_for()
         pg.locator("#isnad-add").click()
         pg.wait_for_selector("#isnad-upload-status .isnad-upload-status")
         assert "added/zumurrud.txt" in pg.locator("#isnad-upload-status").inner_text()
         assert "added/zumurrud.txt" in pg.locator("#isnad-docs").inner_text()
+        # the status panel and the header count the new document without a reload
+        pg.wait_for_function(_PANEL_COUNT_JS, arg=str(before + 1))
+        assert _shown_document_counts(pg) == (before + 1, before + 1)
 
         pg.get_by_role("tab", name="المحادثة").click()
         box = pg.locator("#isnad-input textarea")
@@ -128,6 +133,8 @@ def test_upload_ask_remove_in_the_browser(upload_engine, tmp_path, request):
         pg.wait_for_function("document.querySelector('#isnad-upload-status').innerText.includes('حُذفت')")
         assert "added/zumurrud.txt" not in pg.locator("#isnad-docs").inner_text()
         assert not (documents_dir(upload_engine.settings.home) / "zumurrud.txt").exists()
+        pg.wait_for_function(_PANEL_COUNT_JS, arg=str(before))
+        assert _shown_document_counts(pg) == (before, before)
 
         pg.get_by_role("tab", name="المحادثة").click()
         box.fill(QUESTION)
@@ -136,3 +143,16 @@ def test_upload_ask_remove_in_the_browser(upload_engine, tmp_path, request):
         assert FACT not in pg.locator(answers.split(", ")[0] + ", " + answers.split(", ")[1]).last.inner_text()
         assert "added/zumurrud.txt" not in pg.locator("#isnad-sources").inner_text()
         pg.close()
+
+
+# The status panel's first cell is the number of documents (ui.app_viewer._STATUS_KEYS).
+_PANEL_COUNT_JS = "n => document.querySelector('#isnad-status-panel .isnad-stat .v').innerText.trim() === n"
+
+
+def _shown_document_counts(pg) -> tuple[int, int]:
+    """(documents in the status panel, the first number in the header's line)."""
+    import re
+
+    panel = pg.locator("#isnad-status-panel .isnad-stat .v").first.inner_text().strip()
+    header = pg.locator("#isnad-head .stat").inner_text()
+    return int(panel), int(re.search(r"\d+", header).group())

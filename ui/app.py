@@ -166,7 +166,9 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
                 status_head = gr.HTML(_status(info, "ar"), js_on_load=None, elem_id="isnad-status-panel")
                 docs_table = gr.HTML(V.documents_table_html(engine.documents()), elem_id="isnad-docs",
                                      js_on_load=OPEN_LINKS_JS)
-                docs_ctl, remove_choice = documents_tab(engine, docs_table, lang, L)
+                index_views = [(header, lambda l: header_html(engine.info(), l)),
+                               (status_head, lambda l: _status(engine.info(), l))]
+                docs_ctl, remove_choice = documents_tab(engine, docs_table, lang, L, index_views)
             with gr.Tab(tr("ar", "tab_eval"), id="eval") as eval_tab_:
                 _eval_ctl, ev = eval_tab(engine.settings, lang, L)
         L.add(status_head, lambda l: _status(engine.info(), l))

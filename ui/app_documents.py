@@ -89,9 +89,11 @@ class DocumentsController:
         return status, table, choices
 
 
-def documents_tab(engine, docs_table, lang_state, labels):
+def documents_tab(engine, docs_table, lang_state, labels, index_views=()):
     """The upload and removal controls, under the documents table (inside the tab);
-    their words registered with `labels` (the app's Labels)."""
+    their words registered with `labels` (the app's Labels). `index_views` are
+    (component, make(lang)) pairs that show figures of the index (the header's counts,
+    the status panel): re-made after every upload or removal that succeeds."""
     ctl = DocumentsController(engine)
     note = gr.HTML(upload_note(ctl.max_bytes), js_on_load=None, elem_id="isnad-upload-note")
     files = gr.File(file_count="multiple", file_types=list(FORMATS), type="filepath",
@@ -107,8 +109,16 @@ def documents_tab(engine, docs_table, lang_state, labels):
     labels.add(choice, lambda l: gr.Dropdown(label=tr(l, "up_choice")))
     labels.add(remove_btn, lambda l: gr.Button(tr(l, "up_remove")))
     labels.add(docs_table, lambda l: V.documents_table_html(engine.documents(), l))
-    add_btn.click(ctl.upload, inputs=[files, lang_state], outputs=[status, docs_table, choice, files],
-                  api_visibility="private", concurrency_limit=1, concurrency_id="isnad-build")
-    remove_btn.click(ctl.remove, inputs=[choice, lang_state], outputs=[status, docs_table, choice],
-                     api_visibility="private", concurrency_limit=1, concurrency_id="isnad-build")
+    views = [c for c, _ in index_views]
+
+    def remake_views(lang: str):
+        return [make(norm_lang(lang)) for _, make in index_views]
+
+    added = add_btn.click(ctl.upload, inputs=[files, lang_state], outputs=[status, docs_table, choice, files],
+                          api_visibility="private", concurrency_limit=1, concurrency_id="isnad-build")
+    removed = remove_btn.click(ctl.remove, inputs=[choice, lang_state], outputs=[status, docs_table, choice],
+                               api_visibility="private", concurrency_limit=1, concurrency_id="isnad-build")
+    if views:
+        for event in (added, removed):
+            event.success(remake_views, inputs=[lang_state], outputs=views, api_visibility="private")
     return ctl, choice
