@@ -150,7 +150,13 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
             lang_radio = gr.Radio(LANGUAGE_CHOICES, value="ar", show_label=False, container=False,
                                   elem_id="isnad-lang", scale=0, min_width=170)
             theme_btn = gr.Button("◐", elem_id="isnad-theme", size="sm", scale=0, min_width=44)
-        L.add(header, lambda l: header_html(engine.info(), l))
+        def header_view(l):
+            return header_html(engine.info(), l)
+
+        def status_view(l):
+            return _status(engine.info(), l)
+
+        L.add(header, header_view)
         with gr.Tabs(selected="chat") as tabs:
             with gr.Tab(tr("ar", "tab_chat"), id="chat") as chat_tab:
                 conv_list, new_btn, export_btn = _conversation_bar(L)
@@ -166,12 +172,11 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
                 status_head = gr.HTML(_status(info, "ar"), js_on_load=None, elem_id="isnad-status-panel")
                 docs_table = gr.HTML(V.documents_table_html(engine.documents()), elem_id="isnad-docs",
                                      js_on_load=OPEN_LINKS_JS)
-                index_views = [(header, lambda l: header_html(engine.info(), l)),
-                               (status_head, lambda l: _status(engine.info(), l))]
-                docs_ctl, remove_choice = documents_tab(engine, docs_table, lang, L, index_views)
+                docs_ctl, remove_choice = documents_tab(engine, docs_table, lang, L,
+                                                        [(header, header_view), (status_head, status_view)])
             with gr.Tab(tr("ar", "tab_eval"), id="eval") as eval_tab_:
                 _eval_ctl, ev = eval_tab(engine.settings, lang, L)
-        L.add(status_head, lambda l: _status(engine.info(), l))
+        L.add(status_head, status_view)
         for tab, key in ((chat_tab, "tab_chat"), (docs_tab, "tab_docs"), (eval_tab_, "tab_eval")):
             L.add(tab, lambda l, key=key: gr.Tab(label=tr(l, key)))
 
