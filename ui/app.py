@@ -150,6 +150,7 @@ def build_app(engine: Isnad, concurrency: int = DEFAULT_CONCURRENCY) -> gr.Block
             lang_radio = gr.Radio(LANGUAGE_CHOICES, value="ar", show_label=False, container=False,
                                   elem_id="isnad-lang", scale=0, min_width=170)
             theme_btn = gr.Button("◐", elem_id="isnad-theme", size="sm", scale=0, min_width=44)
+
         def header_view(l):
             return header_html(engine.info(), l)
 
